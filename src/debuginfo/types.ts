@@ -1,0 +1,164 @@
+// The type model every type source (DWARF, BTF) produces and the kernel layer consumes.
+// Types are plain objects; references to other types are resolved lazily through getters so that a
+// lookup of `struct kvm` does not pull in every type reachable from it.
+
+export type KType = StructType | PointerType | ArrayType | TypedefType | BaseType | EnumType | VoidType | FuncType;
+
+export interface StructType {
+  kind: 'struct' | 'union';
+  name?: string; // undefined for anonymous structs/unions
+  size: number; // bytes
+  /** Members in declaration order; anonymous struct/union members have name undefined. */
+  readonly members: Member[];
+  /** True for a declaration without a body (`struct foo;`): size 0, no members. */
+  declaration?: boolean;
+}
+
+export interface Member {
+  name?: string;
+  /** Byte offset of the member (for a bitfield: of the storage unit that holds its first bit). */
+  offset: number;
+  /** For bitfields: bit offset from `offset * 8` and width in bits. */
+  bitOffset?: number;
+  bitSize?: number;
+  readonly type: KType;
+}
+
+export interface PointerType {
+  kind: 'pointer';
+  size: number;
+  readonly target: KType; // VoidType for void *
+}
+
+export interface ArrayType {
+  kind: 'array';
+  readonly element: KType;
+  /** Number of elements; undefined for a flexible array member (`x[]`). Multi-dimensional arrays nest. */
+  count?: number;
+}
+
+export interface TypedefType {
+  kind: 'typedef';
+  name: string;
+  readonly target: KType;
+}
+
+export interface BaseType {
+  kind: 'base';
+  name: string;
+  size: number;
+  signed: boolean;
+  bool?: boolean;
+}
+
+export interface EnumType {
+  kind: 'enum';
+  name?: string;
+  size: number;
+  signed: boolean;
+  readonly enumerators: ReadonlyMap<string, bigint>;
+}
+
+export interface VoidType {
+  kind: 'void';
+}
+
+export interface FuncType {
+  kind: 'function';
+}
+
+export type NamedKind = 'struct' | 'union' | 'typedef' | 'enum' | 'base';
+
+/** Where types come from. A source answers only for names it defines (complete definitions). */
+export interface TypeSource {
+  /** A short description for messages ("DWARF of vmlinux-6.1.0-53-cloud-amd64"). */
+  readonly description: string;
+  findType(name: string, kind: NamedKind): KType | undefined;
+  /** Value of an enumerator constant by name (e.g. "KVM_NR_BUSES"), if any enum defines it. */
+  findEnumerator?(name: string): bigint | undefined;
+}
+
+export const VOID: VoidType = { kind: 'void' };
+
+/** Strips typedefs (and nothing else: const/volatile are never represented). */
+export function resolve(t: KType): KType {
+  let cur = t;
+  for (let i = 0; i < 64 && cur.kind === 'typedef'; i++) cur = cur.target;
+  return cur;
+}
+
+export function sizeOf(t: KType): number {
+  const r = resolve(t);
+  switch (r.kind) {
+    case 'struct':
+    case 'union':
+    case 'base':
+    case 'enum':
+    case 'pointer':
+      return r.size;
+    case 'array':
+      return r.count === undefined ? 0 : r.count * sizeOf(r.element);
+    default:
+      return 0;
+  }
+}
+
+export function typeName(t: KType): string {
+  switch (t.kind) {
+    case 'struct':
+    case 'union':
+      return `${t.kind} ${t.name ?? '(anonymous)'}`;
+    case 'enum':
+      return `enum ${t.name ?? '(anonymous)'}`;
+    case 'typedef':
+    case 'base':
+      return t.name;
+    case 'pointer':
+      return `${typeName(t.target)} *`;
+    case 'array':
+      return `${typeName(t.element)}[${t.count ?? ''}]`;
+    case 'void':
+      return 'void';
+    case 'function':
+      return 'function';
+  }
+}
+
+/**
+ * Finds a member by name, looking through anonymous struct/union members as C does.
+ * Returns the member with its offset relative to the outer struct.
+ */
+export function findMember(t: KType, name: string): Member | undefined {
+  const r = resolve(t);
+  if (r.kind !== 'struct' && r.kind !== 'union') return undefined;
+  for (const m of r.members) {
+    if (m.name === name) return m;
+    if (m.name === undefined) {
+      const inner = findMember(m.type, name);
+      if (inner) return { ...inner, offset: m.offset + inner.offset, type: inner.type };
+    }
+  }
+  return undefined;
+}
+
+/** Looks a type up in several sources in order (vmlinux first, then modules). */
+export class TypeSources implements TypeSource {
+  constructor(readonly sources: TypeSource[]) {}
+  get description(): string {
+    return this.sources.map((s) => s.description).join(' + ');
+  }
+  findType(name: string, kind: NamedKind): KType | undefined {
+    for (const s of this.sources) {
+      const t = s.findType(name, kind);
+      if (t) return t;
+    }
+    return undefined;
+  }
+  findEnumerator(name: string): bigint | undefined {
+    for (const s of this.sources) {
+      const v = s.findEnumerator?.(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,146 @@
+// Byte sources: everything that parses a file reads through this interface, never through fs directly,
+// so parsers work the same over a file descriptor, an in-memory buffer or a decompressed section.
+// Offsets are numbers: file offsets stay far below 2^53 (a 9 PB file), unlike kernel addresses.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { LruCache } from './lru.js';
+
+export interface ByteSource {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** A human name for error messages (file path, "section .debug_info of kvm.ko", ...). */
+  readonly name: string;
+  /**
+   * Exactly `length` bytes at `offset`. Throws ShortReadError when the source ends first.
+   * The returned buffer may be shared with a cache: callers must not modify it.
+   */
+  read(offset: number, length: number): Buffer;
+}
+
+export class ShortReadError extends Error {
+  constructor(
+    readonly source: string,
+    readonly offset: number,
+    readonly length: number,
+    readonly size: number,
+  ) {
+    super(
+      `${source}: read of ${length} bytes at offset 0x${offset.toString(16)} runs past its end ` +
+        `(size 0x${size.toString(16)}); the file is truncated or a header points outside it`,
+    );
+    this.name = 'ShortReadError';
+  }
+}
+
+function checkRange(src: ByteSource, offset: number, length: number): void {
+  if (offset < 0 || length < 0 || offset + length > src.size || !Number.isSafeInteger(offset + length)) {
+    throw new ShortReadError(src.name, offset, length, src.size);
+  }
+}
+
+/** An in-memory byte source (decompressed or relocated sections, tests). */
+export class BufferSource implements ByteSource {
+  readonly size: number;
+  constructor(
+    readonly buf: Buffer,
+    readonly name = 'buffer',
+  ) {
+    this.size = buf.length;
+  }
+  read(offset: number, length: number): Buffer {
+    checkRange(this, offset, length);
+    return this.buf.subarray(offset, offset + length);
+  }
+}
+
+/** A window [start, start+size) of another source, e.g. one ELF section. */
+export class SliceSource implements ByteSource {
+  constructor(
+    readonly base: ByteSource,
+    readonly start: number,
+    readonly size: number,
+    readonly name = `${base.name}[0x${start.toString(16)}+0x${size.toString(16)}]`,
+  ) {
+    checkRange(base, start, size);
+  }
+  read(offset: number, length: number): Buffer {
+    checkRange(this, offset, length);
+    return this.base.read(this.start + offset, length);
+  }
+}
+
+const BLOCK_SHIFT = 16; // 64 KiB cache blocks
+const BLOCK = 1 << BLOCK_SHIFT;
+
+/**
+ * Positional reads from a file descriptor through a small LRU block cache. Never reads the whole file:
+ * peak memory is the cache (blocks × 64 KiB) plus what callers keep.
+ */
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private fd: number;
+  private cache: LruCache<number, Buffer>;
+  /** Reads that hit the disk, for benchmarks and tests of laziness. */
+  diskReads = 0;
+  bytesRead = 0;
+
+  constructor(
+    readonly name: string,
+    cacheBlocks = 256,
+  ) {
+    this.fd = openSync(name, 'r');
+    this.size = fstatSync(this.fd).size;
+    this.cache = new LruCache(cacheBlocks);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Reads straight from the file, bypassing the cache (large sequential scans). */
+  readUncached(offset: number, length: number): Buffer {
+    checkRange(this, offset, length);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, out, done, length - done, offset + done);
+      if (n <= 0) throw new ShortReadError(this.name, offset, length, this.size);
+      done += n;
+    }
+    this.diskReads++;
+    this.bytesRead += length;
+    return out;
+  }
+
+  private block(index: number): Buffer {
+    let b = this.cache.get(index);
+    if (!b) {
+      const start = index * BLOCK;
+      b = this.readUncached(start, Math.min(BLOCK, this.size - start));
+      this.cache.set(index, b);
+    }
+    return b;
+  }
+
+  read(offset: number, length: number): Buffer {
+    checkRange(this, offset, length);
+    if (length > BLOCK) return this.readUncached(offset, length);
+    const first = Math.floor(offset / BLOCK);
+    const last = Math.floor((offset + length - 1) / BLOCK);
+    if (length === 0) return Buffer.alloc(0);
+    if (first === last) {
+      const off = offset - first * BLOCK;
+      return this.block(first).subarray(off, off + length);
+    }
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    for (let i = first; i <= last; i++) {
+      const b = this.block(i);
+      const from = i === first ? offset - first * BLOCK : 0;
+      const n = Math.min(b.length - from, length - done);
+      b.copy(out, done, from, from + n);
+      done += n;
+    }
+    return out;
+  }
+}
