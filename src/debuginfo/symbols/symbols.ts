@@ -1,0 +1,41 @@
+// Symbol sources: name → link-time address. The kernel layer adds the KASLR offset.
+import { type ElfFile } from '../../elf/elf.js';
+
+export interface SymbolSource {
+  readonly description: string;
+  lookup(name: string): bigint | undefined;
+}
+
+/** STT_OBJECT, STT_FUNC, STT_NOTYPE (linker-script symbols such as _stext): the ones with addresses we use. */
+const ADDRESS_TYPES = new Set([0, 1, 2]);
+
+/** The .symtab of a vmlinux (ET_EXEC): values are link-time virtual addresses. Decoded once, on first use. */
+export class ElfSymbols implements SymbolSource {
+  private map?: Map<string, bigint>;
+  constructor(private readonly elf: ElfFile) {}
+  get description(): string {
+    return `symbol table of ${this.elf.name}`;
+  }
+  lookup(name: string): bigint | undefined {
+    if (!this.map) {
+      this.map = new Map();
+      for (const s of this.elf.symbols()) {
+        if (!ADDRESS_TYPES.has(s.type) || s.shndx === 0) continue;
+        // Local statics can share a name across files; the first global wins, else the first seen.
+        if (!this.map.has(s.name) || s.bind === 1) this.map.set(s.name, s.value);
+      }
+    }
+    return this.map.get(name);
+  }
+}
+
+/** SYMBOL(name)=addr entries of VMCOREINFO: already run-time addresses (KASLR applied). */
+export class MapSymbols implements SymbolSource {
+  constructor(
+    private readonly map: Map<string, bigint>,
+    readonly description: string,
+  ) {}
+  lookup(name: string): bigint | undefined {
+    return this.map.get(name);
+  }
+}

@@ -1,0 +1,44 @@
+// Opens any supported dump, detected from its first bytes (never from the file name).
+import { FileSource, type ByteSource } from '../io/source.js';
+import { ElfCore } from './elfcore.js';
+import { type PhysicalMemory } from './physmem.js';
+
+interface Format {
+  name: string;
+  detect(head: Buffer): boolean;
+  open(srcs: ByteSource[]): PhysicalMemory;
+}
+
+const FORMATS: Format[] = [
+  {
+    name: 'ELF core',
+    detect: (h) => h.readUInt32BE(0) === 0x7f454c46,
+    open: (s) => {
+      if (s.length !== 1) throw new Error('an ELF vmcore is a single file; give one dump file');
+      return new ElfCore(s[0]);
+    },
+  },
+];
+
+export class DumpFormatError extends Error {
+  readonly code = 'NOT_A_DUMP';
+}
+
+export function sniff(src: ByteSource): string | undefined {
+  const head = src.read(0, Math.min(64, src.size));
+  return FORMATS.find((f) => head.length >= 16 && f.detect(head))?.name;
+}
+
+export function openDump(paths: string[]): PhysicalMemory {
+  const srcs = paths.map((p) => new FileSource(p, 512));
+  const head = srcs[0].read(0, Math.min(64, srcs[0].size));
+  const fmt = FORMATS.find((f) => head.length >= 16 && f.detect(head));
+  if (!fmt) {
+    for (const s of srcs) s.close();
+    throw new DumpFormatError(
+      `${paths[0]}: not a dump this tool can read (first bytes ${head.subarray(0, 16).toString('hex')}); ` +
+        `supported: ${FORMATS.map((f) => f.name).join(', ')}. A gzip-compressed dump (1f8b...) must be gunzipped first`,
+    );
+  }
+  return fmt.open(srcs);
+}

@@ -1,0 +1,47 @@
+// Bounded walks over the kernel's linked structures. Dumps can hold corrupt or cyclic lists and trees:
+// every walk has a limit and stops with an error that names the structure and its address.
+import { findMember } from '../debuginfo/types.js';
+import { walkLimit } from './errors.js';
+import { type Kernel } from './kernel.js';
+
+export const DEFAULT_LIMIT = 1_000_000;
+
+/** Addresses of the list_head nodes of a circular list, excluding the head itself. */
+export function* listNodes(k: Kernel, head: bigint, what: string, limit = DEFAULT_LIMIT): Generator<bigint> {
+  const next = memberOffset(k, 'list_head', 'next');
+  let cur = k.u64(head + next);
+  let n = 0;
+  while (cur !== head) {
+    if (cur === 0n) return; // a list being torn down; stop rather than read address 0
+    if (++n > limit) throw walkLimit(what, head, limit);
+    yield cur;
+    cur = k.u64(cur + next);
+  }
+}
+
+/** In-order traversal (smallest key first) of an rb-tree given the address of its root rb_node. */
+export function* rbInorder(k: Kernel, root: bigint, what: string, limit = DEFAULT_LIMIT): Generator<bigint> {
+  const left = memberOffset(k, 'rb_node', 'rb_left');
+  const right = memberOffset(k, 'rb_node', 'rb_right');
+  const stack: bigint[] = [];
+  let cur = root;
+  let n = 0;
+  while (cur !== 0n || stack.length) {
+    while (cur !== 0n) {
+      if (stack.length > 128) throw walkLimit(`${what} (rb-tree deeper than 128)`, root, 128);
+      stack.push(cur);
+      cur = k.u64(cur + left);
+    }
+    const node = stack.pop()!;
+    if (++n > limit) throw walkLimit(what, root, limit);
+    yield node;
+    cur = k.u64(node + right);
+  }
+}
+
+/** Byte offset of a member, for walkers that only need raw pointer arithmetic. */
+export function memberOffset(k: Kernel, struct: string, member: string): bigint {
+  const m = findMember(k.structType(struct), member);
+  if (!m) throw new Error(`struct ${struct} has no member ${member} in this kernel's debug info`);
+  return BigInt(m.offset);
+}

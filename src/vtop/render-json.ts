@@ -1,0 +1,36 @@
+// JSON: stable field names, every address a lower-case "0x…" string, counts as numbers.
+import { hex } from '../io/hex.js';
+import { type Memslot, memslotFlagNames } from '../kvm/memslots.js';
+import { type Translation } from './translation.js';
+
+export function memslotJson(m: Memslot): Record<string, unknown> {
+  return {
+    id: m.id,
+    asId: m.asId,
+    baseGfn: hex(m.baseGfn),
+    npages: Number(m.npages),
+    userspaceAddr: hex(m.userspaceAddr),
+    flags: memslotFlagNames(m.flags),
+    addr: hex(m.addr),
+    dirtyBitmap: hex(m.dirtyBitmap),
+  };
+}
+
+export function translationJson(t: Translation): Record<string, unknown> {
+  const o: Record<string, unknown> = { gpa: hex(t.gpa), asId: t.asId };
+  if (t.pid !== undefined) o.pid = t.pid;
+  if (t.comm !== undefined) o.comm = t.comm;
+  if (t.vm !== undefined) o.vm = hex(t.vm);
+  if (t.memslot) o.memslot = memslotJson(t.memslot);
+  if (t.hva !== undefined) o.hva = hex(t.hva);
+  if (t.hpa !== undefined) o.hpa = hex(t.hpa);
+  if (t.pageSize !== undefined) o.pageSize = Number(t.pageSize);
+  o.levels = t.levels.map((l) => ({ name: l.name, entry: hex(l.entry), value: hex(l.value) }));
+  if (t.pte !== undefined) o.pte = hex(t.pte);
+  if (t.pteFlags) o.pteFlags = t.pteFlags;
+  if (t.pageInDump !== undefined) o.pageInDump = t.pageInDump;
+  if (t.pageNote) o.pageNote = t.pageNote;
+  if (t.swap) o.swap = { type: t.swap.type, offset: hex(t.swap.offset) };
+  if (t.error) o.error = t.error;
+  return o;
+}

@@ -1,0 +1,105 @@
+// Loads a dump and its debug info into a Kernel session: the one place front ends (CLI, TUI, KVMI) start.
+import { BtfTypeSource } from '../debuginfo/btf/btf.js';
+import { checkVmlinuxMatches, findKvmDebuginfo, moduleRelease } from '../debuginfo/locate.js';
+import { ElfSymbols } from '../debuginfo/symbols/symbols.js';
+import { type TypeSource, TypeSources } from '../debuginfo/types.js';
+import { openDump } from '../dump/open.js';
+import { type PhysicalMemory } from '../dump/physmem.js';
+import { parseVmcoreInfo, type VmcoreInfo } from '../dump/vmcoreinfo.js';
+import { ElfFile } from '../elf/elf.js';
+import { FileSource } from '../io/source.js';
+import { QvError } from '../kernel/errors.js';
+import { Kernel } from '../kernel/kernel.js';
+
+export type TypesMode = 'dwarf' | 'btf' | 'auto';
+
+export interface SessionOptions {
+  dump: string[];
+  vmlinux?: string;
+  kvmDebuginfo?: string;
+  types?: TypesMode;
+  /** Persistent DWARF index cache (default on). */
+  cache?: boolean;
+  /** Progress messages (loading debug info can take seconds). */
+  progress?: (msg: string) => void;
+}
+
+export interface Session {
+  kernel: Kernel;
+  mem: PhysicalMemory;
+  vmcoreinfo: VmcoreInfo;
+  /** Which type source answered, for `info` and error messages. */
+  typesUsed: string;
+  close(): void;
+}
+
+export type DwarfOpener = (elf: ElfFile, opts: { cache: boolean }) => TypeSource;
+let dwarfOpener: DwarfOpener | undefined;
+/** The DWARF reader registers itself here (keeps this module free of a hard dependency on it). */
+export function registerDwarf(open: DwarfOpener): void {
+  dwarfOpener = open;
+}
+
+export function openSession(o: SessionOptions): Session {
+  const progress = o.progress ?? (() => {});
+  const mem = openDump(o.dump);
+  if (!mem.vmcoreinfo) {
+    mem.close();
+    throw new QvError('NO_VMCOREINFO', `${o.dump[0]}: the dump has no VMCOREINFO note, so the kernel's layout (KASLR offset, phys_base, page tables) is unknown. Dumps from kdump and from QEMU with -device vmcoreinfo have one`);
+  }
+  const vi = parseVmcoreInfo(mem.vmcoreinfo);
+  const release = vi.osrelease ?? '';
+  if (!o.vmlinux) {
+    mem.close();
+    throw new QvError(
+      'NO_VMLINUX',
+      `no vmlinux given: give the debug vmlinux of ${release || 'the dump\'s kernel'} (Debian: /usr/lib/debug/boot/vmlinux-${release} from linux-image-${release}-dbg)`,
+    );
+  }
+  const vmSrc = new FileSource(o.vmlinux, 256);
+  const vmlinux = new ElfFile(vmSrc);
+  checkVmlinuxMatches(vmlinux, vi.buildId, vi.osrelease);
+
+  const kvmPath = o.kvmDebuginfo ?? findKvmDebuginfo(release, o.vmlinux);
+  const kvmSrc = new FileSource(kvmPath, 64);
+  const kvmKo = new ElfFile(kvmSrc);
+  const kvmRelease = moduleRelease(kvmKo);
+  if (kvmRelease && release && kvmRelease !== release) {
+    throw new QvError('KVM_DEBUGINFO_MISMATCH', `${kvmPath} was built for kernel ${kvmRelease}, the dump runs ${release}: give the kvm.ko of ${release}`);
+  }
+
+  const mode = o.types ?? 'auto';
+  let types: TypeSource;
+  let typesUsed: string;
+  if (mode === 'btf' || (mode === 'auto' && !dwarfOpener)) {
+    progress('loading BTF types');
+    const base = new BtfTypeSource(sectionBytes(vmlinux, '.BTF'), `BTF of ${o.vmlinux}`);
+    const kvm = new BtfTypeSource(sectionBytes(kvmKo, '.BTF'), `BTF of ${kvmPath}`, base);
+    types = new TypeSources([base, kvm]);
+    typesUsed = 'btf';
+  } else {
+    if (!dwarfOpener) throw new QvError('NO_DWARF', 'this build has no DWARF reader');
+    progress(`indexing DWARF of ${o.vmlinux}`);
+    const cache = o.cache ?? true;
+    types = new TypeSources([dwarfOpener(vmlinux, { cache }), dwarfOpener(kvmKo, { cache })]);
+    typesUsed = 'dwarf';
+  }
+  const kernel = new Kernel({ mem, types, symbols: new ElfSymbols(vmlinux), vmcoreinfo: vi });
+  return {
+    kernel,
+    mem,
+    vmcoreinfo: vi,
+    typesUsed,
+    close() {
+      mem.close();
+      vmSrc.close();
+      kvmSrc.close();
+    },
+  };
+}
+
+function sectionBytes(elf: ElfFile, name: string): Buffer {
+  const s = elf.section(name);
+  if (!s) throw new QvError('NO_BTF', `${elf.name} has no ${name} section; use --types dwarf`);
+  return elf.sectionSource(s).read(0, s.size);
+}

@@ -1,0 +1,87 @@
+// gpa → (memslot) → hva → (VMM page tables) → hpa.
+import { pteFlagNames, walk } from '../arch/x86_64/pagetable.js';
+import { PageExcludedError, PhysAbsentError } from '../dump/physmem.js';
+import { hex } from '../io/hex.js';
+import { QvError } from '../kernel/errors.js';
+import { type Kernel } from '../kernel/kernel.js';
+import { type KObject } from '../kernel/object.js';
+import { type AddressSpace, findSlot } from '../kvm/memslots.js';
+import { type Translation } from './translation.js';
+
+const PAGE_SHIFT = 12n;
+
+export interface VmContext {
+  kvm: KObject;
+  pid?: number;
+  comm?: string;
+  spaces: AddressSpace[];
+  /** Physical address of the top-level page table of the address space the hvas live in (kvm->mm->pgd). */
+  pgdPhys: bigint;
+}
+
+/** Prepares a VM for translations: memslots of every address space and the VMM's page-table root. */
+export function vmContext(k: Kernel, kvm: KObject, spaces: AddressSpace[], task?: KObject, pid?: number, comm?: string): VmContext {
+  // kvm->mm is the VMM's address space even when the task asked for is a thread or is exiting.
+  let mm = kvm.has('mm') ? kvm.member('mm') : undefined;
+  if (!mm || mm.value() === 0n) mm = task?.member('mm');
+  if (!mm || mm.value() === 0n) {
+    throw new QvError('NO_MM', `VM ${hex(kvm.addr)} has no mm (kvm->mm and the task's mm are NULL): its VMM has exited, so hvas cannot be translated`);
+  }
+  const pgd = mm.deref().member('pgd').value();
+  return { kvm, pid, comm, spaces, pgdPhys: k.vtop(pgd) };
+}
+
+export function translateGpa(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Translation {
+  const t: Translation = { gpa, asId, pid: vm.pid, comm: vm.comm, vm: vm.kvm.addr, levels: [] };
+  const space = vm.spaces.find((s) => s.asId === asId);
+  if (!space) {
+    t.error = { code: 'NO_ADDRESS_SPACE', message: `VM ${hex(vm.kvm.addr)} has no address space ${asId} (it has ${vm.spaces.map((s) => s.asId).join(', ')})` };
+    return t;
+  }
+  const gfn = gpa >> PAGE_SHIFT;
+  const slot = findSlot(space, gfn);
+  if (!slot) {
+    const cover = space.slots.map((s) => `${hex(s.baseGfn << PAGE_SHIFT)}-${hex(((s.baseGfn + s.npages) << PAGE_SHIFT) - 1n)}`).join(', ');
+    t.error = {
+      code: 'GPA_NOT_IN_MEMSLOT',
+      message: `gpa ${hex(gpa)} is not in any memslot of VM ${hex(vm.kvm.addr)}${vm.pid !== undefined ? ` (pid ${vm.pid})` : ''} address space ${asId}${asId === 1 ? ' (SMM)' : ''}; slots cover ${cover || 'nothing'}`,
+    };
+    return t;
+  }
+  t.memslot = slot;
+  const hva = slot.userspaceAddr + ((gfn - slot.baseGfn) << PAGE_SHIFT) + (gpa & 0xfffn);
+  t.hva = hva;
+  try {
+    const r = walk((pa) => k.readPhysU64(pa), vm.pgdPhys, hva, { levels: k.levels, smeMask: k.smeMask });
+    t.levels = r.levels;
+    t.pte = r.leaf;
+    if (!r.present) {
+      const last = r.levels[r.levels.length - 1];
+      const why = r.swap
+        ? `swap entry (type ${r.swap.type}, offset ${hex(r.swap.offset)}): the page was swapped out`
+        : r.leaf !== 0n
+          ? `entry ${hex(r.leaf)} is not present${r.protNone ? ' (PROT_NONE / NUMA hinting)' : ''}`
+          : 'entry is empty: the VMM never touched this page (not mapped)';
+      t.swap = r.swap;
+      t.error = { code: 'NOT_PRESENT', message: `hva ${hex(hva)} (gpa ${hex(gpa)}): ${last.name} ${hex(last.entry)} ${why}` };
+      return t;
+    }
+    t.hpa = r.pa;
+    t.pageSize = r.pageSize;
+    t.pteFlags = pteFlagNames(r.leaf);
+    const state = k.mem.pageState(r.pa);
+    t.pageInDump = state === 'present' || state === 'zero';
+    if (!t.pageInDump) {
+      t.pageNote = k.mem.info.excludedLooksLikeZero
+        ? `page ${hex(r.pa & ~0xfffn)} has no data in this ELF dump (excluded or zero: ELF cannot tell which)`
+        : `page ${hex(r.pa & ~0xfffn)} is not in this dump (${state}): the translation is known, its contents are not`;
+    }
+  } catch (e) {
+    if (e instanceof PageExcludedError || e instanceof PhysAbsentError) {
+      t.error = { code: e.code, message: `walking the page tables for hva ${hex(hva)}: ${e.message}` };
+      return t;
+    }
+    throw e;
+  }
+  return t;
+}
