@@ -1,0 +1,58 @@
+// The default command: `qemu-vtop [vmcore] [vmlinux] -g PID -p GPA...` (crash's qemu-vtop syntax).
+import { type Command } from 'commander';
+import { hex, parseAddress } from '../io/hex.js';
+import { QvError } from '../kernel/errors.js';
+import { taskLabel } from '../kernel/tasks.js';
+import { addressSpaces } from '../kvm/memslots.js';
+import { kvmSymbols, noVmError, vmsOfTask } from '../kvm/vm.js';
+import { translationJson } from '../vtop/render-json.js';
+import { renderTranslation } from '../vtop/render-text.js';
+import { translateGpa, vmContext, type VmContext } from '../vtop/translate.js';
+import { addLoadOptions, asInt, guarded, type LoadOptions, loadSession, resolveTask } from './common.js';
+
+interface VtopOptions extends LoadOptions {
+  pid?: string;
+  vm?: string;
+  gpa?: string[];
+  asId: number;
+}
+
+function runVtop(files: string[], o: VtopOptions): void {
+  if (!o.pid && !o.vm) throw new QvError('USAGE', 'say which VMM: -g PID (or a task address), or --vm ADDRESS of a struct kvm');
+  if (!o.gpa?.length) throw new QvError('USAGE', 'give one or more guest-physical addresses with -p GPA...');
+  const gpas = o.gpa.map(parseAddress);
+  const s = loadSession(files, o);
+  try {
+    const k = s.kernel;
+    let ctx: VmContext;
+    if (o.vm) {
+      const kvm = k.obj('kvm', parseAddress(o.vm), `kvm ${o.vm}`);
+      ctx = vmContext(k, kvm, addressSpaces(k, kvm));
+    } else {
+      const syms = kvmSymbols(k);
+      const task = resolveTask(k, o.pid!);
+      const vms = vmsOfTask(k, task.task, syms);
+      if (!vms.length) throw noVmError(k, task, syms);
+      if (vms.length > 1) {
+        process.stderr.write(`qemu-vtop: ${taskLabel(task)} has ${vms.length} VMs (${vms.map((v) => `fd ${v.fd}: ${hex(v.kvm.addr)}`).join(', ')}); using the first, pick another with --vm\n`);
+      }
+      ctx = vmContext(k, vms[0].kvm, addressSpaces(k, vms[0].kvm), task.task, task.pid, task.comm);
+    }
+    const results = gpas.map((g) => translateGpa(k, ctx, g, o.asId));
+    if (o.json) process.stdout.write(JSON.stringify(results.map(translationJson), null, 2) + '\n');
+    else process.stdout.write(results.map(renderTranslation).join('\n'));
+    if (results.some((r) => r.error)) process.exitCode = 1;
+  } finally {
+    s.close();
+  }
+}
+
+export function vtopCommand(p: Command): void {
+  addLoadOptions(p)
+    .argument('[files...]', 'the dump (vmcore) and the debug vmlinux, in either order')
+    .option('-g, --pid <pid>', 'the VMM: a pid (or a task_struct address in hex)')
+    .option('--vm <address>', 'a struct kvm address instead of -g')
+    .option('-p, --gpa <gpa...>', 'guest-physical addresses (hex)')
+    .option('--as-id <n>', 'KVM address space (x86: 0 normal, 1 SMM)', asInt, 0)
+    .action(guarded(runVtop));
+}

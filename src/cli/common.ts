@@ -1,0 +1,73 @@
+// What every subcommand shares: loading options, error reporting, pid parsing.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseAddress } from '../io/hex.js';
+import { QvError } from '../kernel/errors.js';
+import { type Kernel } from '../kernel/kernel.js';
+import { findTask, type Task } from '../kernel/tasks.js';
+import { openSession, type Session, type TypesMode } from '../vtop/session.js';
+import { classify } from './args.js';
+
+export interface LoadOptions {
+  vmcore?: string[];
+  vmlinux?: string;
+  kvmDebuginfo?: string;
+  types: TypesMode;
+  cache: boolean;
+  json?: boolean;
+}
+
+/** Options every command that loads a dump accepts. */
+export function addLoadOptions(c: Command): Command {
+  return c
+    .option('--vmcore <file...>', 'the dump file(s)')
+    .option('--vmlinux <file>', 'the debug vmlinux of the dumped kernel')
+    .option('--kvm-debuginfo <file>', "kvm.ko's debug file (found by itself under /usr/lib/debug/lib/modules/RELEASE/)")
+    .addOption(new Option('--types <source>', 'where struct layouts come from').choices(['dwarf', 'btf', 'auto']).default('auto'))
+    .option('--no-cache', 'do not read or write the persistent DWARF index cache')
+    .option('--json', 'machine-readable output');
+}
+
+export function loadSession(files: string[], o: LoadOptions): Session {
+  const inputs = classify(files, o);
+  return openSession({
+    ...inputs,
+    types: o.types,
+    cache: o.cache,
+    progress: (m) => {
+      if (process.stderr.isTTY) process.stderr.write(`${m}...\n`);
+    },
+  });
+}
+
+export const asInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+/** crash's -g takes a decimal pid or a hex task address. */
+export function resolveTask(k: Kernel, pidOrTask: string): Task {
+  const v = /^\d+$/.test(pidOrTask) ? BigInt(pidOrTask) : parseAddress(pidOrTask);
+  return findTask(k, v);
+}
+
+export function fail(e: unknown, json: boolean | undefined): never {
+  const code = e instanceof QvError ? e.code : ((e as { code?: string }).code ?? 'ERROR');
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) process.stdout.write(JSON.stringify({ error: { code, message } }, null, 2) + '\n');
+  process.stderr.write(`qemu-vtop: ${message}\n`);
+  if (process.env.QEMU_VTOP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(2);
+}
+
+/** Wraps an action so every error becomes a message (and a JSON error object with --json), exit 2. */
+export function guarded<A extends unknown[]>(fn: (...a: A) => void | Promise<void>): (...a: A) => Promise<void> {
+  return async (...a: A) => {
+    const opts = a.find((x): x is { json?: boolean } => typeof x === 'object' && x !== null && !Array.isArray(x) && 'types' in x);
+    try {
+      await fn(...a);
+    } catch (e) {
+      fail(e, opts?.json);
+    }
+  };
+}
