@@ -13,6 +13,7 @@ export interface LoadOptions {
   kvmDebuginfo?: string;
   types: TypesMode;
   cache: boolean;
+  fetchDebuginfo?: boolean;
   json?: boolean;
 }
 
@@ -24,6 +25,7 @@ export function addLoadOptions(c: Command): Command {
     .option('--kvm-debuginfo <file>', "kvm.ko's debug file (found by itself under /usr/lib/debug/lib/modules/RELEASE/)")
     .addOption(new Option('--types <source>', 'where struct layouts come from').choices(['dwarf', 'btf', 'auto']).default('auto'))
     .option('--no-cache', 'do not read or write the persistent DWARF index cache')
+    .option('--fetch-debuginfo', "with no vmlinux given: download the dump's Debian -dbg package (apt-get) into the cache")
     .option('--json', 'machine-readable output');
 }
 
@@ -33,6 +35,7 @@ export function loadSession(files: string[], o: LoadOptions): Session {
     ...inputs,
     types: o.types,
     cache: o.cache,
+    fetchDebuginfo: o.fetchDebuginfo,
     progress: (m) => {
       if (process.stderr.isTTY) process.stderr.write(`${m}...\n`);
     },

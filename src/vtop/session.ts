@@ -1,5 +1,6 @@
 // Loads a dump and its debug info into a Kernel session: the one place front ends (CLI, TUI, KVMI) start.
 import { BtfTypeSource } from '../debuginfo/btf/btf.js';
+import { debianVersion, fetchDebianDebuginfo } from '../debuginfo/fetch.js';
 import { checkVmlinuxMatches, findKvmDebuginfo, moduleRelease } from '../debuginfo/locate.js';
 import { ElfSymbols } from '../debuginfo/symbols/symbols.js';
 import { type TypeSource, TypeSources } from '../debuginfo/types.js';
@@ -20,6 +21,8 @@ export interface SessionOptions {
   types?: TypesMode;
   /** Persistent DWARF index cache (default on). */
   cache?: boolean;
+  /** With no vmlinux: download the dump's Debian -dbg package into the cache (apt-get download). */
+  fetchDebuginfo?: boolean;
   /** Progress messages (loading debug info can take seconds). */
   progress?: (msg: string) => void;
 }
@@ -49,6 +52,12 @@ export function openSession(o: SessionOptions): Session {
   }
   const vi = parseVmcoreInfo(mem.vmcoreinfo);
   const release = vi.osrelease ?? '';
+  if (!o.vmlinux && o.fetchDebuginfo) {
+    const version = debianVersion(utsVersion(mem, vi));
+    if (!version) throw new QvError('NOT_DEBIAN', `--fetch-debuginfo: the dump's kernel (${release}, "${utsVersion(mem, vi)}") is not a Debian kernel; give --vmlinux`);
+    const got = fetchDebianDebuginfo({ release, version }, progress);
+    o = { ...o, vmlinux: got.vmlinux, kvmDebuginfo: o.kvmDebuginfo ?? got.kvmKo };
+  }
   if (!o.vmlinux) {
     mem.close();
     throw new QvError(
@@ -96,6 +105,21 @@ export function openSession(o: SessionOptions): Session {
       kvmSrc.close();
     },
   };
+}
+
+/** init_uts_ns.name.version, read through the kernel image mapping (needs only VMCOREINFO). */
+function utsVersion(mem: PhysicalMemory, vi: VmcoreInfo): string {
+  const uts = vi.symbols.get('init_uts_ns');
+  if (uts === undefined || vi.physBase === undefined) return '';
+  const nameOff = BigInt(vi.offsets.get('uts_namespace.name') ?? 0);
+  // struct new_utsname: sysname, nodename, release, version, machine, domainname: char[65] each.
+  const pa = BigInt.asUintN(64, uts + nameOff + 3n * 65n - 0xffffffff80000000n + vi.physBase);
+  try {
+    const b = mem.read(pa, 65);
+    return b.toString('latin1', 0, Math.max(0, b.indexOf(0)));
+  } catch {
+    return '';
+  }
 }
 
 function sectionBytes(elf: ElfFile, name: string): Buffer {
