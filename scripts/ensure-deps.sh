@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites use, when they are missing (CI starts from a bare machine).
+# pahole (dwarves): DWARF layouts to compare with; makedumpfile: derives real dump formats from the demo dump;
+# zstd: writes zstd-compressed test dumps; python3-libkdumpfile: independent reader of generated dumps;
+# tmux: drives the TUI in a real terminal; gcc: builds the per-era DWARF of the dump generator.
+set -euo pipefail
+need=()
+command -v pahole >/dev/null || need+=(dwarves)
+command -v makedumpfile >/dev/null || need+=(makedumpfile)
+command -v zstd >/dev/null || need+=(zstd)
+command -v tmux >/dev/null || need+=(tmux)
+command -v gcc >/dev/null || need+=(gcc)
+python3 -c 'import kdumpfile' 2>/dev/null || need+=(python3-libkdumpfile)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-deps: missing Debian packages: ${need[*]} (run as root, or apt-get install them)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq "${need[@]}" >/dev/null
