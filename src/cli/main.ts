@@ -1,6 +1,7 @@
 // The command line. Each subcommand lives in its own cmd-*.ts and registers itself here.
 import { Command } from 'commander';
 import '../debuginfo/register.js';
+import { infoCommand } from './cmd-info.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
 
@@ -9,6 +10,7 @@ export function program(): Command {
     .description('Translate KVM guest-physical addresses to host virtual and physical addresses in a Linux host crash dump')
     .showHelpAfterError();
   vtopCommand(p);
+  infoCommand(p);
   return p;
 }
 
