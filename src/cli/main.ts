@@ -14,4 +14,12 @@ export function program(): Command {
   return p;
 }
 
+// Benchmarks read wall time and peak memory from this line (QEMU_VTOP_STATS=1); users never see it.
+if (process.env.QEMU_VTOP_STATS) {
+  const t0 = performance.now();
+  process.on('exit', () => {
+    process.stderr.write(`qemu-vtop-stats: ${JSON.stringify({ wallMs: performance.now() - t0, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+  });
+}
+
 program().parseAsync(process.argv).catch((e) => fail(e, process.argv.includes('--json')));
