@@ -4,7 +4,7 @@ import { hex, parseAddress } from '../io/hex.js';
 import { QvError } from '../kernel/errors.js';
 import { taskLabel } from '../kernel/tasks.js';
 import { addressSpaces } from '../kvm/memslots.js';
-import { kvmSymbols, noVmError, vmsOfTask } from '../kvm/vm.js';
+import { kvmSymbols, noSuchPidError, noVmError, vmsOfTask } from '../kvm/vm.js';
 import { translationJson } from '../vtop/render-json.js';
 import { renderTranslation } from '../vtop/render-text.js';
 import { translateGpa, vmContext, type VmContext } from '../vtop/translate.js';
@@ -30,7 +30,12 @@ function runVtop(files: string[], o: VtopOptions): void {
       ctx = vmContext(k, kvm, addressSpaces(k, kvm));
     } else {
       const syms = kvmSymbols(k);
-      const task = resolveTask(k, o.pid!);
+      let task;
+      try {
+        task = resolveTask(k, o.pid!);
+      } catch (e) {
+        throw e instanceof QvError && e.code === 'NO_SUCH_PID' ? noSuchPidError(k, o.pid!, syms) : e;
+      }
       const vms = vmsOfTask(k, task.task, syms);
       if (!vms.length) throw noVmError(k, task, syms);
       if (vms.length > 1) {

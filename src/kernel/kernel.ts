@@ -1,5 +1,5 @@
 // A kernel session over a dump: KASLR, kernel virtual → physical, typed reads.
-import { type KType, resolve, type TypeSource } from '../debuginfo/types.js';
+import { type KType, type TypeSource } from '../debuginfo/types.js';
 import { type SymbolSource } from '../debuginfo/symbols/symbols.js';
 import { type PhysicalMemory } from '../dump/physmem.js';
 import { type VmcoreInfo } from '../dump/vmcoreinfo.js';
@@ -104,9 +104,9 @@ export class Kernel implements Memory {
     return new KObject(this, this.structType(structName), addr, path ?? `((struct ${structName} *)${hex(addr)})`);
   }
 
-  /** A global variable of a known type name (typedefs and base types too). */
+  /** A global variable of a known type (BTF and ELF symbols carry no variable types). */
   variable(symbolName: string, type: KType): KObject {
-    return new KObject(this, resolve(type) === type ? type : type, this.symbol(symbolName), symbolName);
+    return new KObject(this, type, this.symbol(symbolName), symbolName);
   }
 
   textToPhys(va: bigint): bigint {

@@ -62,9 +62,19 @@ export function vmmProcesses(k: Kernel, syms: KvmSymbols): { task: Task; vms: Vm
   return out;
 }
 
-export function noVmError(k: Kernel, t: Task, syms: KvmSymbols): QvError {
+function vmmList(k: Kernel, syms: KvmSymbols): { vmms: { task: Task; vms: VmRef[] }[]; list: string } {
   const vmms = vmmProcesses(k, syms);
-  const list = vmms.map((v) => `${v.task.pid} (${v.task.comm})`).join(', ') || 'none';
+  return { vmms, list: vmms.map((v) => `${v.task.pid} (${v.task.comm})`).join(', ') || 'none' };
+}
+
+/** "no such pid", with the pids that do own a VM, so the user can pick one. */
+export function noSuchPidError(k: Kernel, pid: string, syms: KvmSymbols): QvError {
+  const { vmms, list } = vmmList(k, syms);
+  return new QvError('NO_SUCH_PID', `no task with pid ${pid} in this dump; pids that own a VM: ${list}`, { pid, vmmPids: vmms.map((v) => v.task.pid) });
+}
+
+export function noVmError(k: Kernel, t: Task, syms: KvmSymbols): QvError {
+  const { vmms, list } = vmmList(k, syms);
   return new QvError(
     'NOT_A_VMM',
     `pid ${t.pid} (${t.comm}) has no open anon_inode:kvm-vm file, so it owns no VM; pids that own a VM: ${list}`,
