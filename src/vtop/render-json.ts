@@ -1,7 +1,28 @@
 // JSON: stable field names, every address a lower-case "0x…" string, counts as numbers.
 import { hex } from '../io/hex.js';
 import { type Memslot, memslotFlagNames } from '../kvm/memslots.js';
-import { type Translation } from './translation.js';
+import { type PageInfo } from '../kernel/page.js';
+import { type Translation, type VmaInfo } from './translation.js';
+
+export function vmaJson(v: VmaInfo): Record<string, unknown> {
+  const o: Record<string, unknown> = { addr: hex(v.addr), start: hex(v.start), end: hex(v.end), flags: hex(v.flags), file: v.file };
+  if (v.fileOffset !== undefined) o.fileOffset = hex(v.fileOffset);
+  return o;
+}
+
+export function pageJson(p: PageInfo): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    addr: hex(p.addr),
+    phys: hex(p.phys),
+    mapping: hex(p.mapping),
+    index: hex(p.index),
+    count: p.count,
+    flags: hex(p.flags),
+    flagNames: p.flagNames,
+  };
+  if (p.compoundHead !== undefined) o.compoundHead = hex(p.compoundHead);
+  return o;
+}
 
 export function memslotJson(m: Memslot): Record<string, unknown> {
   return {
@@ -31,6 +52,10 @@ export function translationJson(t: Translation): Record<string, unknown> {
   if (t.pageInDump !== undefined) o.pageInDump = t.pageInDump;
   if (t.pageNote) o.pageNote = t.pageNote;
   if (t.swap) o.swap = { type: t.swap.type, offset: hex(t.swap.offset) };
+  if (t.vma !== undefined) o.vma = t.vma ? vmaJson(t.vma) : null;
+  if (t.page) o.page = pageJson(t.page);
+  if (t.vmaError) o.vmaError = t.vmaError;
+  if (t.pageError) o.pageError = t.pageError;
   if (t.error) o.error = t.error;
   return o;
 }

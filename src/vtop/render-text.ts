@@ -2,7 +2,8 @@
 // (x86_64_uvtop_level4 + x86_64_translate_pte + mkstring from crash's tools.c).
 import { pteFlagNames } from '../arch/x86_64/pagetable.js';
 import { hexBare } from '../io/hex.js';
-import { type Translation } from './translation.js';
+import { type PageInfo, pageFlagsText } from '../kernel/page.js';
+import { type Translation, type VmaInfo } from './translation.js';
 
 type Just = 'L' | 'R';
 
@@ -19,6 +20,7 @@ export function mkstring(s: string, size: number, center: boolean, just: Just): 
 }
 
 const COL = 16; // crash's VADDR_PRLEN on x86_64
+const UCOL = 10; // crash's UVADDR_PRLEN on x86_64
 
 const PAGE_LABEL: Record<string, string> = { '2097152': '(2MB)', '1073741824': '(1GB)' };
 
@@ -40,8 +42,12 @@ export function renderTranslation(t: Translation): string {
     lines.push(label ? `  PAGE: ${hexBare(base)}  ${label}` : `  PAGE: ${hexBare(base)}  `);
     lines.push('');
     lines.push(...pteTable(t.pte));
-    if (t.pageNote) lines.push('', `  NOTE: ${t.pageNote}`);
   }
+  // crash's do_vtop: the VMA of the address, then the struct page of a present page, or the file offset.
+  if (t.vma !== undefined) lines.push('', ...vmaSection(t.vma));
+  if (t.hpa !== undefined && t.page) lines.push('', ...pageSection(t.page, t.paddrPrlen));
+  if (t.hpa === undefined && t.vma?.fileOffset !== undefined) lines.push('', `FILE: ${t.vma.file}  OFFSET: ${hexBare(t.vma.fileOffset)}`);
+  for (const note of [t.vmaError, t.pageError, t.pageNote]) if (note) lines.push('', `  NOTE: ${note}`);
   lines.push('');
   if (t.error) lines.push(`qemu-vtop: ${t.error.message}`, '');
   return lines.join('\n');
@@ -57,4 +63,26 @@ function pteTable(pte: bigint): string[] {
     `${mkstring('PTE', len1, true, 'L')}  ${mkstring('PHYSICAL', len2, true, 'L')}  FLAGS`,
     `${mkstring(pteStr, len1, true, 'R')}  ${mkstring(phys, len2, true, 'R')}  (${pteFlagNames(pte).join('|') || 'no mapping'})`,
   ];
+}
+
+/** crash's vm_area_dump(UVADDR): the VMA header and the VMA's line ("(not found)" when none holds the address). */
+export function vmaSection(v: VmaInfo | null): string[] {
+  const header = `${mkstring('VMA', COL, true, 'L')} ${mkstring('START', UCOL, true, 'R')} ${mkstring('END', UCOL, true, 'R')}  FLAGS FILE`;
+  if (!v) return [header, '(not found)'];
+  return [header, vmaLine(v)];
+}
+
+/** PRINT_VMA_DATA: "%s %s %s %6llx %s" with the VMA centred in 16, start and end right-justified in 10. */
+export function vmaLine(v: { addr: bigint; start: bigint; end: bigint; flags: bigint; file: string }): string {
+  return `${mkstring(hexBare(v.addr), COL, true, 'L')} ${mkstring(hexBare(v.start), UCOL, false, 'R')} ${mkstring(hexBare(v.end), UCOL, false, 'R')} ${mkstring(hexBare(v.flags), 6, false, 'R')} ${v.file}`;
+}
+
+/** crash's dump_mem_map for one page: header and style4 line "%-16lx %8llx %16lx %8lx %2d " + flags. */
+export function pageSection(p: PageInfo, paddrPrlen = 8): string[] {
+  const pw = Math.max(paddrPrlen, 'PHYSICAL'.length);
+  const header = `${mkstring('PAGE', COL, true, 'L')} ${mkstring('PHYSICAL', pw, false, 'R')} ${mkstring('MAPPING', COL, true, 'R')} ${mkstring('INDEX', 8, true, 'R')}CNT FLAGS`;
+  const line =
+    `${mkstring(hexBare(p.addr), COL, false, 'L')} ${mkstring(hexBare(p.phys), pw, false, 'R')} ${mkstring(hexBare(p.mapping), COL, false, 'R')} ` +
+    `${mkstring(hexBare(p.index), 8, false, 'R')} ${mkstring(String(p.count), 2, false, 'R')} ${pageFlagsText(p.flags, p.flagNames)}`;
+  return [header, line];
 }

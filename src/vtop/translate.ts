@@ -5,6 +5,8 @@ import { hex } from '../io/hex.js';
 import { QvError } from '../kernel/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
+import { paddrPrlen, readPage } from '../kernel/page.js';
+import { findVma, vmaFilePath } from '../kernel/vma.js';
 import { type AddressSpace, findSlot } from '../kvm/memslots.js';
 import { type Translation } from './translation.js';
 
@@ -17,6 +19,10 @@ export interface VmContext {
   spaces: AddressSpace[];
   /** Physical address of the top-level page table of the address space the hvas live in (kvm->mm->pgd). */
   pgdPhys: bigint;
+  /** The VMM's mm_struct (kvm->mm, else the task's): its VMAs. */
+  mm?: KObject;
+  /** crash's PADDR_PRLEN for this dump. */
+  paddrPrlen?: number;
 }
 
 /** Prepares a VM for translations: memslots of every address space and the VMM's page-table root. */
@@ -27,12 +33,48 @@ export function vmContext(k: Kernel, kvm: KObject, spaces: AddressSpace[], task?
   if (!mm || mm.value() === 0n) {
     throw new QvError('NO_MM', `VM ${hex(kvm.addr)} has no mm (kvm->mm and the task's mm are NULL): its VMM has exited, so hvas cannot be translated`);
   }
-  const pgd = mm.deref().member('pgd').value();
-  return { kvm, pid, comm, spaces, pgdPhys: k.vtop(pgd) };
+  const mmObj = mm.deref();
+  const pgd = mmObj.member('pgd').value();
+  return { kvm, pid, comm, spaces, pgdPhys: k.vtop(pgd), mm: mmObj, paddrPrlen: paddrPrlen(k) };
+}
+
+/** The VMA section of crash's vtop: the VMA holding the hva, and for a page that is not mapped, the file offset. */
+function addVma(k: Kernel, vm: VmContext, t: Translation, hva: bigint): void {
+  if (!vm.mm) return;
+  try {
+    const v = findVma(k, vm.mm, hva);
+    if (!v) {
+      t.vma = null;
+      return;
+    }
+    t.vma = { addr: v.addr, start: v.start, end: v.end, flags: v.flags, file: vmaFilePath(k, v) };
+    if (t.hpa === undefined && t.vma.file) t.vma.fileOffset = (((hva - v.start) >> PAGE_SHIFT) + v.pgoff) << PAGE_SHIFT;
+  } catch (e) {
+    t.vmaError = `the VMA of hva ${hex(hva)} cannot be read: ${(e as Error).message}`;
+  }
+}
+
+/** The PAGE section: the struct page of the (4K) page holding the hpa. */
+function addPage(k: Kernel, t: Translation): void {
+  if (t.hpa === undefined) return;
+  try {
+    t.page = readPage(k, t.hpa >> PAGE_SHIFT);
+  } catch (e) {
+    t.pageError = (e as Error).message;
+  }
 }
 
 export function translateGpa(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Translation {
-  const t: Translation = { gpa, asId, pid: vm.pid, comm: vm.comm, vm: vm.kvm.addr, levels: [] };
+  const t = translateOnly(k, vm, gpa, asId);
+  if (t.hva !== undefined && (t.hpa !== undefined || t.error?.code === 'NOT_PRESENT')) {
+    addVma(k, vm, t, t.hva);
+    addPage(k, t);
+  }
+  return t;
+}
+
+function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Translation {
+  const t: Translation = { gpa, asId, pid: vm.pid, comm: vm.comm, vm: vm.kvm.addr, levels: [], paddrPrlen: vm.paddrPrlen };
   const space = vm.spaces.find((s) => s.asId === asId);
   if (!space) {
     t.error = { code: 'NO_ADDRESS_SPACE', message: `VM ${hex(vm.kvm.addr)} has no address space ${asId} (it has ${vm.spaces.map((s) => s.asId).join(', ')})` };

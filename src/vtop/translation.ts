@@ -1,10 +1,24 @@
 // The result of translating one gpa: a plain data object that every front end renders.
 import { type LevelEntry } from '../arch/x86_64/pagetable.js';
+import { type PageInfo } from '../kernel/page.js';
 import { type Memslot } from '../kvm/memslots.js';
 
 export interface TranslationError {
   code: string;
   message: string;
+}
+
+/** The VMM's VMA that holds the hva (crash's VMA section of `vtop -u`). */
+export interface VmaInfo {
+  /** struct vm_area_struct address. */
+  addr: bigint;
+  start: bigint;
+  end: bigint;
+  flags: bigint;
+  /** The mapped file's path as crash prints it ('' for anonymous memory). */
+  file: string;
+  /** For an hva that is not mapped in a file-backed VMA: the file offset (crash's "FILE: ...  OFFSET: ..."). */
+  fileOffset?: bigint;
 }
 
 export interface Translation {
@@ -26,5 +40,14 @@ export interface Translation {
   pageInDump?: boolean;
   pageNote?: string;
   swap?: { type: number; offset: bigint };
+  /** The VMA holding the hva; null when no VMA holds it. */
+  vma?: VmaInfo | null;
+  /** The struct page of the hpa (present pages only). */
+  page?: PageInfo;
+  /** Why the VMA or struct page could not be read (the translation itself stands). */
+  vmaError?: string;
+  pageError?: string;
+  /** crash's PADDR_PRLEN: hex digits of the memory size crash computes (width of the PHYSICAL column). */
+  paddrPrlen?: number;
   error?: TranslationError;
 }
