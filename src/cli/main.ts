@@ -2,15 +2,23 @@
 import { Command } from 'commander';
 import '../debuginfo/register.js';
 import { infoCommand } from './cmd-info.js';
+import { memslotsCommand } from './cmd-memslots.js';
+import { vcpusCommand } from './cmd-vcpus.js';
+import { vmsCommand } from './cmd-vms.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
 
 export function program(): Command {
   const p = new Command('qemu-vtop')
     .description('Translate KVM guest-physical addresses to host virtual and physical addresses in a Linux host crash dump')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Options after a subcommand's name belong to it (vms/memslots/vcpus/info share -g, --json, ... with the root).
+    .enablePositionalOptions();
   vtopCommand(p);
   infoCommand(p);
+  vmsCommand(p);
+  memslotsCommand(p);
+  vcpusCommand(p);
   return p;
 }
 
