@@ -125,7 +125,7 @@ function registers(k: Kernel, arch: KObject): { regs: GuestRegister[]; avail?: b
       regs.push({ name, value: arr.at(i).value(), available: bit(avail, i), dirty: bit(dirty, i) });
     }
   }
-  for (const name of ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer']) {
+  for (const name of ['rflags', 'cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer']) {
     if (!arch.has(name)) continue;
     const ex = EXREGS[name] ? enumValue(k, EXREGS[name]) : undefined;
     regs.push({ name, value: arch.member(name).value(), available: ex === undefined ? undefined : bit(avail, ex), dirty: ex === undefined ? undefined : bit(dirty, ex) });
@@ -235,7 +235,13 @@ export function vcpusOf(k: Kernel, kvm: KObject): VcpuInfo[] {
     mapNote = `the VMM's VMAs cannot be read, so where it mapped kvm_run is unknown: ${(e as Error).message}`;
   }
   return vcpuAddresses(k, kvm).map((a) => {
-    const v = readVcpu(k, a, mappings);
+    let v: VcpuInfo;
+    try {
+      v = readVcpu(k, a, mappings);
+    } catch (e) {
+      // One unreadable vCPU does not hide the others.
+      v = { addr: a, vcpuId: -1, mode: { code: -1 }, run: 0n, regs: [], stale: false, notes: [`struct kvm_vcpu ${hex(a)} cannot be read: ${(e as Error).message}`] };
+    }
     if (mapNote) v.notes.push(mapNote);
     else if (!mm) v.notes.push('kvm->mm is NULL (the VMM is gone): where it mapped kvm_run is unknown');
     return v;

@@ -70,11 +70,16 @@ export function vmListAddresses(k: Kernel, syms: KvmSymbols): bigint[] {
 
 export function summarizeVm(k: Kernel, kvm: KObject): VmSummary {
   const s: VmSummary = { kvm, addr: kvm.addr, owners: [], inVmList: false, viaFd: false, perAs: [], memslots: 0, memoryBytes: 0n, guestMemfd: false, errors: [] };
-  s.userspacePid = optNum(kvm, 'userspace_pid');
-  s.onlineVcpus = optNum(kvm, 'online_vcpus');
-  s.createdVcpus = optNum(kvm, 'created_vcpus');
-  if (kvm.has('mm')) s.mm = kvm.member('mm').value();
-  if (kvm.has('stats_id')) s.statsId = kvm.member('stats_id').string(48);
+  try {
+    s.userspacePid = optNum(kvm, 'userspace_pid');
+    s.onlineVcpus = optNum(kvm, 'online_vcpus');
+    s.createdVcpus = optNum(kvm, 'created_vcpus');
+    if (kvm.has('mm')) s.mm = kvm.member('mm').value();
+    if (kvm.has('stats_id')) s.statsId = kvm.member('stats_id').string(48);
+  } catch (e) {
+    s.errors.push(`struct kvm ${hex(kvm.addr)} cannot be read: ${(e as Error).message}`);
+    return s;
+  }
   try {
     s.spaces = addressSpaces(k, kvm);
     for (const sp of s.spaces) {
