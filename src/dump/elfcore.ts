@@ -58,6 +58,8 @@ export class ElfCore implements PhysicalMemory {
       pageSize: 4096,
       cpus: this.notes.filter((n) => n.name === 'CORE' && n.type === 1).length || undefined,
       segments: this.segs.length,
+      presentPages: Number(this.segs.reduce((a, x) => a + (x.fileEnd - x.paddr), 0n) / 4096n),
+      excludedPages: Number(this.segs.reduce((a, x) => a + (x.end - x.fileEnd), 0n) / 4096n),
       excludedLooksLikeZero: partial,
     };
   }

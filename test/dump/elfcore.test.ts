@@ -42,6 +42,7 @@ describe('ELF vmcore reader', () => {
     assert.equal(m.pageState(0x0n), 'present');
     assert.equal(m.pageState(0x1000n), 'excluded');
     assert.equal(m.info.excludedLooksLikeZero, true);
+    assert.deepEqual([m.info.presentPages, m.info.excludedPages], [1, 2]);
     assert.throws(() => m.read(0xff0n, 0x20), (e: unknown) => e instanceof PageExcludedError && /cannot tell/.test(e.message));
   });
   it('ignores /proc/kcore segments without a physical address (p_paddr = -1)', () => {
