@@ -231,7 +231,8 @@ export class ElfFile {
    * debug sections' own base (they are not loaded).
    */
   relocatedSection(target: SectionHeader): Buffer {
-    const bytes = Buffer.from(this.sectionSource(target).read(0, target.size)); // private copy
+    const contents = this.sectionSource(target); // sh_size is the compressed size for SHF_COMPRESSED
+    const bytes = Buffer.from(contents.read(0, contents.size)); // private copy
     const rela = this.sections().filter((s) => s.type === SHT.RELA && s.info === target.index);
     if (!rela.length) return bytes;
     const symtab = this.sections()[rela[0].link];

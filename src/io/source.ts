@@ -112,6 +112,24 @@ export class FileSource implements ByteSource {
     return out;
   }
 
+  /**
+   * Reads into the caller's buffer (bypassing the cache) and returns the filled part. Sequential scans
+   * reuse one buffer: a fresh multi-megabyte buffer per window costs page faults and GC pressure.
+   */
+  readInto(target: Buffer, offset: number, length: number): Buffer {
+    checkRange(this, offset, length);
+    if (length > target.length) throw new RangeError(`${this.name}: readInto: ${length} bytes do not fit a ${target.length}-byte buffer`);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, target, done, length - done, offset + done);
+      if (n <= 0) throw new ShortReadError(this.name, offset, length, this.size);
+      done += n;
+    }
+    this.diskReads++;
+    this.bytesRead += length;
+    return target.subarray(0, length);
+  }
+
   private block(index: number): Buffer {
     let b = this.cache.get(index);
     if (!b) {

@@ -1,0 +1,19 @@
+// One error type for malformed or unsupported DWARF: every message names the file, the section, the
+// offset and, where there is one, what to do about it.
+export class DwarfError extends Error {
+  constructor(
+    readonly file: string,
+    readonly section: string,
+    readonly offset: number | undefined,
+    what: string,
+  ) {
+    super(`${file}: ${section}${offset === undefined ? '' : ` at 0x${offset.toString(16)}`} ${what}`);
+    this.name = 'DwarfError';
+  }
+}
+
+/** Where bytes come from, for messages: "vmlinux" + ".debug_info". */
+export interface Where {
+  file: string;
+  section: string;
+}
