@@ -36,7 +36,7 @@ export interface Session {
   close(): void;
 }
 
-export type DwarfOpener = (elf: ElfFile, opts: { cache: boolean }) => TypeSource;
+export type DwarfOpener = (elf: ElfFile, opts: { cache: boolean; completeFrom?: TypeSource }) => TypeSource;
 let dwarfOpener: DwarfOpener | undefined;
 /** The DWARF reader registers itself here (keeps this module free of a hard dependency on it). */
 export function registerDwarf(open: DwarfOpener): void {
@@ -90,7 +90,9 @@ export function openSession(o: SessionOptions): Session {
     if (!dwarfOpener) throw new QvError('NO_DWARF', 'this build has no DWARF reader');
     progress(`indexing DWARF of ${o.vmlinux}`);
     const cache = o.cache ?? true;
-    types = new TypeSources([dwarfOpener(vmlinux, { cache }), dwarfOpener(kvmKo, { cache })]);
+    const base = dwarfOpener(vmlinux, { cache });
+    // kvm.ko declares kernel structs it only points to (struct mm_struct;): their bodies are in vmlinux.
+    types = new TypeSources([base, dwarfOpener(kvmKo, { cache, completeFrom: base })]);
     typesUsed = 'dwarf';
   }
   const kernel = new Kernel({ mem, types, symbols: new ElfSymbols(vmlinux), vmcoreinfo: vi });
