@@ -33,10 +33,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function runOnce(c: Case, xdg: string): { wallMs: number; maxRssKiB: number } | string {
   if (c.fresh) rmSync(join(xdg, 'qemu-vtop'), { recursive: true, force: true });
+  const t0 = performance.now();
   const r = spawnSync(process.execPath, ['bin/qemu-vtop', ...c.args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: xdg, QEMU_VTOP_STATS: '1' } });
+  const wallMs = performance.now() - t0; // the whole process, node's own start-up included
   const line = r.stderr.split('\n').find((l) => l.startsWith('qemu-vtop-stats: '));
   if (r.status !== 0 || !line) return (r.stderr.trim().split('\n').find((l) => l.startsWith('qemu-vtop:')) ?? `exit ${r.status}`).slice(0, 100);
-  return JSON.parse(line.slice('qemu-vtop-stats: '.length));
+  return { wallMs, maxRssKiB: JSON.parse(line.slice('qemu-vtop-stats: '.length)).maxRssKiB };
 }
 
 console.log(`qemu-vtop bench: ${N} runs per case, dump ${dump}`);
