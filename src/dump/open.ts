@@ -1,6 +1,8 @@
 // Opens any supported dump, detected from its first bytes (never from the file name).
 import { FileSource, type ByteSource } from '../io/source.js';
 import { ElfCore } from './elfcore.js';
+import { FlattenedSource } from './flattened.js';
+import { isKdump, openKdump } from './kdump.js';
 import { type PhysicalMemory } from './physmem.js';
 
 interface Format {
@@ -10,6 +12,22 @@ interface Format {
 }
 
 const FORMATS: Format[] = [
+  {
+    name: 'kdump-compressed (makedumpfile, "KDUMP   ")',
+    detect: (h) => ['KDUMP   ', 'DISKDUMP'].includes(h.toString('latin1', 0, 8)),
+    open: (s) => openKdump(s),
+  },
+  {
+    name: 'makedumpfile flattened (makedumpfile -F, QEMU dump-guest-memory -z)',
+    detect: (h) => h.toString('latin1', 0, 13) === 'makedumpfile\0',
+    // Each part is a flattened stream of a kdump-compressed file (or, rarely, of an ELF one).
+    open: (s) => {
+      const flat = s.map((x) => new FlattenedSource(x));
+      const m = isKdump(flat[0]) ? openKdump(flat) : new ElfCore(flat[0]);
+      m.info.format += ', flattened';
+      return m;
+    },
+  },
   {
     name: 'ELF core',
     detect: (h) => h.readUInt32BE(0) === 0x7f454c46,
