@@ -109,7 +109,6 @@ class Part {
   private rankBase: Uint32Array; // set bits of `dumped` before each CHUNK_BITS chunk
   private descStart: number;
   readonly numDumpable: number;
-  readonly zeroOffset: number; // where makedumpfile/QEMU put the one shared zero page
   private descCache = new LruCache<number, Buffer>(64);
 
   constructor(readonly src: ByteSource) {
@@ -130,7 +129,6 @@ class Part {
     this.rankBase[chunks - 1] = total;
     // With --split, a part's descriptors count only the pfns from its start_pfn on.
     this.numDumpable = total - this.rank(this.hdr.startPfn);
-    this.zeroOffset = this.descStart + DESC_SIZE * this.numDumpable;
   }
 
   covers(pfn: bigint): boolean {
@@ -260,7 +258,8 @@ export class KdumpMemory implements PhysicalMemory {
     const pfn = paddr / BigInt(this.pageSize);
     const p = this.part(pfn);
     if (!p) return 'absent';
-    if (p.isDumped(pfn)) return p.desc(pfn).offset === p.zeroOffset ? 'zero' : 'present';
+    // makedumpfile stores every zero page as one shared record; any dumped page of zeros reads as such.
+    if (p.isDumped(pfn)) return this.page(pfn).every((b) => b === 0) ? 'zero' : 'present';
     return p.inRam(pfn) ? 'excluded' : 'absent';
   }
 
