@@ -10,7 +10,7 @@ command -v makedumpfile >/dev/null || need+=(makedumpfile)
 command -v zstd >/dev/null || need+=(zstd)
 command -v tmux >/dev/null || need+=(tmux)
 command -v gcc >/dev/null || need+=(gcc)
-python3 -c 'import kdumpfile' 2>/dev/null || need+=(python3-libkdumpfile)
+/usr/bin/python3 -c 'import kdumpfile' 2>/dev/null || need+=(python3-libkdumpfile) # Debian's python, not a pyenv one
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "ensure-deps: missing Debian packages: ${need[*]} (run as root, or apt-get install them)" >&2
