@@ -174,6 +174,11 @@ class Part {
   }
 }
 
+const ZEROS = Buffer.alloc(65536);
+function isZero(b: Buffer): boolean {
+  return b.length <= ZEROS.length && b.equals(ZEROS.subarray(0, b.length)); // native memcmp
+}
+
 const POP8 = Uint8Array.from({ length: 256 }, (_, i) => {
   let n = 0;
   for (let v = i; v; v >>= 1) n += v & 1;
@@ -194,7 +199,9 @@ export class KdumpMemory implements PhysicalMemory {
   readonly physBase: bigint;
   private parts: Part[];
   private pageSize: number;
-  private pages = new LruCache<bigint, Buffer>(256);
+  /** Decompressed pages keyed by (part, file offset): the shared zero page is decompressed once. */
+  private pages = new LruCache<number, Buffer>(256);
+  private zeroKeys = new Set<number>();
 
   constructor(srcs: ByteSource[]) {
     this.parts = srcs.map((s) => new Part(s)).sort((a, b) => (a.hdr.startPfn < b.hdr.startPfn ? -1 : 1));
@@ -259,21 +266,27 @@ export class KdumpMemory implements PhysicalMemory {
     const p = this.part(pfn);
     if (!p) return 'absent';
     // makedumpfile stores every zero page as one shared record; any dumped page of zeros reads as such.
-    if (p.isDumped(pfn)) return this.page(pfn).every((b) => b === 0) ? 'zero' : 'present';
+    if (p.isDumped(pfn)) return this.zeroKeys.has(this.pageWithKey(pfn).key) ? 'zero' : 'present';
     return p.inRam(pfn) ? 'excluded' : 'absent';
   }
 
   private page(pfn: bigint): Buffer {
-    const hit = this.pages.get(pfn);
-    if (hit) return hit;
+    return this.pageWithKey(pfn).data;
+  }
+
+  private pageWithKey(pfn: bigint): { data: Buffer; key: number } {
     const paddr = pfn * BigInt(this.pageSize);
-    const p = this.part(pfn);
+    const pi = this.parts.findIndex((x) => x.covers(pfn));
+    const p = this.parts[pi];
     if (!p) throw new PhysAbsentError(paddr, `pfn ${hex(pfn)} is beyond the dump's max_mapnr`);
     if (!p.isDumped(pfn)) {
       if (p.inRam(pfn)) throw new PageExcludedError(paddr, `makedumpfile dump level ${p.hdr.dumpLevel ?? '?'}`);
-      throw new PhysAbsentError(paddr, 'not RAM in the dump\'s first bitmap');
+      throw new PhysAbsentError(paddr, "not RAM in the dump's first bitmap");
     }
     const d = p.desc(pfn);
+    const key = d.offset * 8 + pi;
+    const hit = this.pages.get(key);
+    if (hit) return { data: hit, key };
     if (d.offset <= 0 || d.offset + d.size > p.src.size) {
       const why = p.hdr.status & DUMP_DH_COMPRESSED_INCOMPLETE ? 'the dump is incomplete (makedumpfile did not finish writing it)' : 'the file is truncated';
       throw new PhysAbsentError(paddr, `its data (file offset ${hex(d.offset)}, ${d.size} bytes) is not in ${p.src.name}: ${why}`);
@@ -289,8 +302,9 @@ export class KdumpMemory implements PhysicalMemory {
       }
     } else data = Buffer.from(raw);
     if (data.length !== this.pageSize) throw new Error(`${p.src.name}: page ${hex(paddr)} decompressed to ${data.length} bytes, not ${this.pageSize}`);
-    this.pages.set(pfn, data);
-    return data;
+    this.pages.set(key, data);
+    if (isZero(data)) this.zeroKeys.add(key);
+    return { data, key };
   }
 
   read(paddr: bigint, length: number): Buffer {
