@@ -36,8 +36,15 @@ export function fetchDebianDebuginfo(k: DebianKernel, log: (m: string) => void =
   mkdirSync(tmp, { recursive: true });
   try {
     log(`downloading ${pkg}=${k.version} (about 300 MB) into ${dir}`);
+    const download = () => execFileSync('apt-get', ['download', `${pkg}=${k.version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
-      execFileSync('apt-get', ['download', `${pkg}=${k.version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
+      try {
+        download();
+      } catch {
+        // A fresh machine may have no package lists yet (needs root; a user without it gets the first error).
+        execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        download();
+      }
     } catch (e) {
       throw new QvError(
         'DEBUGINFO_DOWNLOAD_FAILED',

@@ -47,8 +47,15 @@ async function fetchOnce(): Promise<DebianDebuginfo> {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
+    const download = () => execFileSync('apt-get', ['download', `${DBG.package}=${DBG.version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
-      execFileSync('apt-get', ['download', `${DBG.package}=${DBG.version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
+      try {
+        download();
+      } catch {
+        // A fresh machine may have no package lists yet.
+        execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        download();
+      }
     } catch (e) {
       throw new Error(`cannot download the Debian package ${DBG.package}=${DBG.version} with apt-get (${String((e as { stderr?: Buffer }).stderr ?? e).trim()}); the tests need its vmlinux and kvm.ko`);
     }
