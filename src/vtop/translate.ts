@@ -1,5 +1,5 @@
 // gpa → (memslot) → hva → (VMM page tables) → hpa.
-import { pteFlagNames, walk } from '../arch/x86_64/pagetable.js';
+import { pteFlagNames, walk, WalkAborted } from '../arch/x86_64/pagetable.js';
 import { PageExcludedError, PhysAbsentError } from '../dump/physmem.js';
 import { hex } from '../io/hex.js';
 import { QvError } from '../kernel/errors.js';
@@ -119,11 +119,14 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
         : `page ${hex(r.pa & ~0xfffn)} is not in this dump (${state}): the translation is known, its contents are not`;
     }
   } catch (e) {
-    if (e instanceof PageExcludedError || e instanceof PhysAbsentError) {
-      t.error = { code: e.code, message: `walking the page tables for hva ${hex(hva)}: ${e.message}` };
+    const cause = e instanceof WalkAborted ? e.cause : e;
+    if (cause instanceof PageExcludedError || cause instanceof PhysAbsentError) {
+      if (e instanceof WalkAborted) t.levels = e.levels;
+      const where = e instanceof WalkAborted ? `reading the ${e.failedLevel} entry for hva ${hex(hva)}` : `for hva ${hex(hva)}`;
+      t.error = { code: cause.code, message: `${where}: ${cause.message}` };
       return t;
     }
-    throw e;
+    throw cause;
   }
   return t;
 }

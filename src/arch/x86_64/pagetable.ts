@@ -46,6 +46,18 @@ const LEVELS_5: Level[] = [
 // With 4 levels the P4D is folded into the PGD (crash prints no P4D line).
 const LEVELS_4: Level[] = LEVELS_5.filter((l) => l.name !== 'P4D').map((l) => (l.name === 'PGD' ? { ...l, shift: 39n } : l));
 
+/** A read failed mid-walk (e.g. an excluded page-table page): the levels read so far travel with it. */
+export class WalkAborted extends Error {
+  constructor(
+    readonly levels: LevelEntry[],
+    readonly failedLevel: LevelEntry['name'],
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'WalkAborted';
+  }
+}
+
 export interface WalkOptions {
   levels: 4 | 5;
   smeMask: bigint;
@@ -63,7 +75,12 @@ export function walk(readU64: (pa: bigint) => bigint, top: bigint, va: bigint, o
   for (const lv of table) {
     const index = (va >> lv.shift) & 0x1ffn;
     const entry = base + index * 8n;
-    const value = readU64(entry) & ~opts.smeMask;
+    let value: bigint;
+    try {
+      value = readU64(entry) & ~opts.smeMask;
+    } catch (e) {
+      throw new WalkAborted(levels, lv.name, e);
+    }
     levels.push({ name: lv.name, entry, value });
     if (!(value & PTE_BITS.PRESENT)) {
       return { present: false, levels, leaf: value, ...notPresentDetail(value, lv.name === 'PTE') };
