@@ -225,6 +225,8 @@ export class KdumpMemory implements PhysicalMemory {
       maxMapnr: first.maxMapnr,
       parts: this.parts.length,
       dumpedPages: present,
+      // RAM pages (1st bitmap) that the dump did not keep (2nd bitmap): makedumpfile -d filtering.
+      excludedPages: popcount(this.parts[0].ram, 0, this.parts[0].ram.length) - present, // every part carries the whole 1st bitmap
       ...(incomplete ? { incomplete: { reason: `${incomplete.src.name} has DUMP_DH_COMPRESSED_INCOMPLETE set: makedumpfile stopped before writing every page (disk full?); pages it did not write read as errors` } } : {}),
     };
   }

@@ -36,6 +36,8 @@ describe('kdump-compressed: the demo dump', () => {
     assert.equal(m.info.pageSize, 4096);
     assert.equal(m.info.maxMapnr, 0x8000n);
     assert.equal(m.info.dumpedPages, 13430);
+    // 128 MiB of RAM (crash: 127.5 MB) = 32768 pfns in the 1st bitmap, less the 13430 kept.
+    assert.equal(m.info.excludedPages, 32768 - 13430);
     assert.equal(m.info.dumpLevel, 23);
     assert.match(m.vmcoreinfo!, /^OSRELEASE=6\.1\.0-53-cloud-amd64$/m);
     assert.match(m.vmcoreinfo!, /^KERNELOFFSET=14800000$/m);
