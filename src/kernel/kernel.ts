@@ -63,14 +63,15 @@ export class Kernel implements Memory {
     const vi = this.vmcoreinfo;
     if (vi.kernelOffset !== undefined) return vi.kernelOffset;
     const stext = vi.symbols.get('_stext');
-    const link = this.symbols.lookup('_stext');
+    const link = this.symbols.relocated ? undefined : this.symbols.lookup('_stext');
     if (stext !== undefined && link !== undefined) return u64(stext - link);
     return 0n;
   }
 
   symbolOrUndefined(name: string): bigint | undefined {
     const v = this.symbols.lookup(name);
-    return v === undefined ? undefined : u64(v + this.kaslrOffset);
+    if (v === undefined) return undefined;
+    return this.symbols.relocated ? v : u64(v + this.kaslrOffset);
   }
 
   /** Run-time address of a vmlinux symbol. */

@@ -1,5 +1,8 @@
 // Loads a dump and its debug info into a Kernel session: the one place front ends (CLI, TUI, KVMI) start.
 import { BtfTypeSource } from '../debuginfo/btf/btf.js';
+import { moduleBtfFromDump, vmlinuxBtfFromDump } from '../debuginfo/btf/from-dump.js';
+import { findKallsyms } from '../debuginfo/kallsyms/find.js';
+import { KallsymsSymbols } from '../debuginfo/kallsyms/kallsyms.js';
 import { debianVersion, fetchDebianDebuginfo } from '../debuginfo/fetch.js';
 import { checkVmlinuxMatches, findKvmDebuginfo, moduleRelease } from '../debuginfo/locate.js';
 import { ElfSymbols } from '../debuginfo/symbols/symbols.js';
@@ -58,6 +61,7 @@ export function openSession(o: SessionOptions): Session {
     const got = fetchDebianDebuginfo({ release, version }, progress);
     o = { ...o, vmlinux: got.vmlinux, kvmDebuginfo: o.kvmDebuginfo ?? got.kvmKo };
   }
+  if (!o.vmlinux && (o.types ?? 'auto') !== 'dwarf') return dumpOnlySession(mem, vi, progress);
   if (!o.vmlinux) {
     mem.close();
     throw new QvError(
@@ -107,6 +111,25 @@ export function openSession(o: SessionOptions): Session {
       kvmSrc.close();
     },
   };
+}
+
+/**
+ * No debug files at all: kallsyms and BTF from the dump's own memory (the kernel image is mapped at
+ * phys_base, so they can be read before any page table is walked).
+ */
+function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, progress: (m: string) => void): Session {
+  if (vi.physBase === undefined) throw new QvError('NO_PHYS_BASE', 'the dump has no NUMBER(phys_base) in its VMCOREINFO: cannot read the kernel image; give the vmlinux');
+  const physBase = vi.physBase;
+  const read = (va: bigint, n: number) => mem.read(BigInt.asUintN(64, va - 0xffffffff80000000n + physBase), n);
+  progress('reading kallsyms and BTF from the dump');
+  const found = findKallsyms(read, vi);
+  const symbols = new KallsymsSymbols(found.symbols, `kallsyms in the dump (${found.how})`);
+  const base = vmlinuxBtfFromDump(read, symbols);
+  // A first kernel with vmlinux types only walks btf_modules to find kvm's split BTF.
+  const probe = new Kernel({ mem, types: base, symbols, vmcoreinfo: vi });
+  const kvm = moduleBtfFromDump(probe, base, 'kvm');
+  const kernel = new Kernel({ mem, types: new TypeSources([base, kvm]), symbols, vmcoreinfo: vi });
+  return { kernel, mem, vmcoreinfo: vi, typesUsed: `btf-from-dump: ${base.description} + ${kvm.description}; symbols: ${symbols.description}`, close: () => mem.close() };
 }
 
 /** init_uts_ns.name.version, read through the kernel image mapping (needs only VMCOREINFO). */

@@ -3,6 +3,8 @@ import { type ElfFile } from '../../elf/elf.js';
 
 export interface SymbolSource {
   readonly description: string;
+  /** True when addresses are run-time ones (KASLR already applied: kallsyms, VMCOREINFO). */
+  readonly relocated?: boolean;
   lookup(name: string): bigint | undefined;
 }
 
@@ -31,6 +33,7 @@ export class ElfSymbols implements SymbolSource {
 
 /** SYMBOL(name)=addr entries of VMCOREINFO: already run-time addresses (KASLR applied). */
 export class MapSymbols implements SymbolSource {
+  readonly relocated = true;
   constructor(
     private readonly map: Map<string, bigint>,
     readonly description: string,
