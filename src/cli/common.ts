@@ -14,6 +14,10 @@ export interface LoadOptions {
   types: TypesMode;
   cache: boolean;
   fetchDebuginfo?: boolean;
+  systemMap?: string;
+  kallsyms?: string;
+  btf?: string;
+  btfKvm?: string;
   json?: boolean;
 }
 
@@ -25,6 +29,10 @@ export function addLoadOptions(c: Command): Command {
     .option('--kvm-debuginfo <file>', "kvm.ko's debug file (found by itself under /usr/lib/debug/lib/modules/RELEASE/)")
     .addOption(new Option('--types <source>', 'where struct layouts come from').choices(['dwarf', 'btf', 'auto']).default('auto'))
     .option('--no-cache', 'do not read or write the persistent DWARF index cache')
+    .option('--system-map <file>', "with no vmlinux: the kernel's System.map for symbols (instead of kallsyms in the dump)")
+    .option('--kallsyms <file>', 'with no vmlinux: a /proc/kallsyms capture of the same boot')
+    .option('--btf <file>', 'with no vmlinux: vmlinux BTF saved from the host (/sys/kernel/btf/vmlinux)')
+    .option('--btf-kvm <file>', "with no vmlinux: kvm's BTF saved from the host (/sys/kernel/btf/kvm)")
     .option('--fetch-debuginfo', "with no vmlinux given: download the dump's Debian -dbg package (apt-get) into the cache")
     .option('--json', 'machine-readable output');
 }
@@ -36,6 +44,10 @@ export function loadSession(files: string[], o: LoadOptions): Session {
     types: o.types,
     cache: o.cache,
     fetchDebuginfo: o.fetchDebuginfo,
+    systemMap: o.systemMap,
+    kallsyms: o.kallsyms,
+    btf: o.btf,
+    btfKvm: o.btfKvm,
     progress: (m) => {
       if (process.stderr.isTTY) process.stderr.write(`${m}...\n`);
     },

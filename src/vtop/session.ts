@@ -1,11 +1,12 @@
 // Loads a dump and its debug info into a Kernel session: the one place front ends (CLI, TUI, KVMI) start.
+import { readFileSync } from 'node:fs';
 import { BtfTypeSource } from '../debuginfo/btf/btf.js';
 import { moduleBtfFromDump, vmlinuxBtfFromDump } from '../debuginfo/btf/from-dump.js';
 import { findKallsyms } from '../debuginfo/kallsyms/find.js';
 import { KallsymsSymbols } from '../debuginfo/kallsyms/kallsyms.js';
 import { debianVersion, fetchDebianDebuginfo } from '../debuginfo/fetch.js';
 import { checkVmlinuxMatches, findKvmDebuginfo, moduleRelease } from '../debuginfo/locate.js';
-import { ElfSymbols } from '../debuginfo/symbols/symbols.js';
+import { ElfSymbols, type SymbolSource, TextSymbols } from '../debuginfo/symbols/symbols.js';
 import { type TypeSource, TypeSources } from '../debuginfo/types.js';
 import { openDump } from '../dump/open.js';
 import { type PhysicalMemory } from '../dump/physmem.js';
@@ -24,6 +25,11 @@ export interface SessionOptions {
   types?: TypesMode;
   /** Persistent DWARF index cache (default on). */
   cache?: boolean;
+  /** Symbols and types without a vmlinux: System.map, a /proc/kallsyms capture, raw BTF files. */
+  systemMap?: string;
+  kallsyms?: string;
+  btf?: string;
+  btfKvm?: string;
   /** With no vmlinux: download the dump's Debian -dbg package into the cache (apt-get download). */
   fetchDebuginfo?: boolean;
   /** Progress messages (loading debug info can take seconds). */
@@ -61,7 +67,7 @@ export function openSession(o: SessionOptions): Session {
     const got = fetchDebianDebuginfo({ release, version }, progress);
     o = { ...o, vmlinux: got.vmlinux, kvmDebuginfo: o.kvmDebuginfo ?? got.kvmKo };
   }
-  if (!o.vmlinux && (o.types ?? 'auto') !== 'dwarf') return dumpOnlySession(mem, vi, progress);
+  if (!o.vmlinux && (o.types ?? 'auto') !== 'dwarf') return dumpOnlySession(mem, vi, o, progress);
   if (!o.vmlinux) {
     mem.close();
     throw new QvError(
@@ -117,17 +123,30 @@ export function openSession(o: SessionOptions): Session {
  * No debug files at all: kallsyms and BTF from the dump's own memory (the kernel image is mapped at
  * phys_base, so they can be read before any page table is walked).
  */
-function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, progress: (m: string) => void): Session {
+function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions, progress: (m: string) => void): Session {
   if (vi.physBase === undefined) throw new QvError('NO_PHYS_BASE', 'the dump has no NUMBER(phys_base) in its VMCOREINFO: cannot read the kernel image; give the vmlinux');
   const physBase = vi.physBase;
   const read = (va: bigint, n: number) => mem.read(BigInt.asUintN(64, va - 0xffffffff80000000n + physBase), n);
-  progress('reading kallsyms and BTF from the dump');
-  const found = findKallsyms(read, vi);
-  const symbols = new KallsymsSymbols(found.symbols, `kallsyms in the dump (${found.how})`);
-  const base = vmlinuxBtfFromDump(read, symbols);
-  // A first kernel with vmlinux types only walks btf_modules to find kvm's split BTF.
-  const probe = new Kernel({ mem, types: base, symbols, vmcoreinfo: vi });
-  const kvm = moduleBtfFromDump(probe, base, 'kvm');
+  progress('reading symbols and BTF from the dump');
+  let symbols: SymbolSource;
+  if (o.kallsyms) symbols = new TextSymbols(readFileSync(o.kallsyms, 'latin1'), `kallsyms capture ${o.kallsyms}`, true);
+  else if (o.systemMap) symbols = new TextSymbols(readFileSync(o.systemMap, 'latin1'), `System.map ${o.systemMap}`, false);
+  else {
+    const found = findKallsyms(read, vi);
+    symbols = new KallsymsSymbols(found.symbols, `kallsyms in the dump (${found.how})`);
+  }
+  // The image reader needs run-time addresses; a System.map's are link-time.
+  const runtime: SymbolSource = symbols.relocated
+    ? symbols
+    : { description: symbols.description, relocated: true, lookup: (n) => { const v = symbols.lookup(n); return v === undefined ? undefined : BigInt.asUintN(64, v + (vi.kernelOffset ?? 0n)); } };
+  const base = o.btf ? new BtfTypeSource(readFileSync(o.btf), `BTF file ${o.btf}`) : vmlinuxBtfFromDump(read, runtime);
+  let kvm: BtfTypeSource;
+  if (o.btfKvm) kvm = new BtfTypeSource(readFileSync(o.btfKvm), `BTF file ${o.btfKvm}`, base);
+  else {
+    // A first kernel with vmlinux types only walks btf_modules to find kvm's split BTF.
+    const probe = new Kernel({ mem, types: base, symbols, vmcoreinfo: vi });
+    kvm = moduleBtfFromDump(probe, base, 'kvm');
+  }
   const kernel = new Kernel({ mem, types: new TypeSources([base, kvm]), symbols, vmcoreinfo: vi });
   return { kernel, mem, vmcoreinfo: vi, typesUsed: `btf-from-dump: ${base.description} + ${kvm.description}; symbols: ${symbols.description}`, close: () => mem.close() };
 }

@@ -42,3 +42,27 @@ export class MapSymbols implements SymbolSource {
     return this.map.get(name);
   }
 }
+
+/**
+ * A System.map (link-time addresses: the kernel layer adds the KASLR offset) or a /proc/kallsyms capture
+ * (run-time addresses of the boot it was taken on): "ffffffff81000000 T _text [module]" lines.
+ */
+export class TextSymbols implements SymbolSource {
+  private map = new Map<string, bigint>();
+  constructor(
+    text: string,
+    readonly description: string,
+    readonly relocated: boolean,
+  ) {
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-fA-F]+)\s+(\S)\s+(\S+)(\s+\[(\S+)\])?/.exec(line);
+      if (!m || m[5]) continue; // module symbols of a kallsyms capture are not vmlinux's
+      const global = m[2] >= 'A' && m[2] <= 'Z';
+      if (!this.map.has(m[3]) || global) this.map.set(m[3], BigInt('0x' + m[1]));
+    }
+    if (this.map.size === 0) throw new Error(`${description}: no "ADDRESS TYPE NAME" lines: not a System.map or kallsyms file`);
+  }
+  lookup(name: string): bigint | undefined {
+    return this.map.get(name);
+  }
+}
