@@ -4,6 +4,7 @@ import { openDump } from '../dump/open.js';
 import { type PhysicalMemory } from '../dump/physmem.js';
 import { parseVmcoreInfo } from '../dump/vmcoreinfo.js';
 import { hex } from '../io/hex.js';
+import { openSession } from '../vtop/session.js';
 import { guarded } from './common.js';
 
 export interface DumpSummary {
@@ -24,6 +25,8 @@ export interface DumpSummary {
   notes: { name: string; type: number; count: number }[];
   incomplete?: { reason: string; lastPfn?: string };
   excludedLooksLikeZero?: boolean;
+  /** Which type/symbol sources a translation with no debug files would use, or why none works. */
+  types?: string;
   /** Format-specific extras the reader reports (page counts, header version, ...). */
   details: Record<string, unknown>;
 }
@@ -80,6 +83,7 @@ export function renderSummary(s: DumpSummary): string {
     ['phys_base', s.physBase],
     ['paging', s.pagingLevels ? `${s.pagingLevels}-level` : undefined],
     ['RAM', `${(s.ramBytes / 1048576).toFixed(1)} MiB in ${s.ranges.length} range(s)`],
+    ['types', s.types],
     ['notes', s.notes.map((n) => `${n.name}/${n.type}${n.count > 1 ? ` x${n.count}` : ''}`).join(', ')],
     ['incomplete', s.incomplete ? `${s.incomplete.reason}${s.incomplete.lastPfn ? ` (last readable pfn ${s.incomplete.lastPfn})` : ''}` : undefined],
     ['excluded pages', s.excludedLooksLikeZero ? 'some segments are shorter in the file than in memory: those pages are excluded or zero (ELF cannot tell which)' : undefined],
@@ -92,6 +96,17 @@ export function renderSummary(s: DumpSummary): string {
   return lines.join('\n') + '\n';
 }
 
+/** Tries the zero-debuginfo mode (kallsyms and BTF from the dump) and says what it found, or why not. */
+function typesWithoutDebugFiles(files: string[]): string {
+  try {
+    const session = openSession({ dump: files, types: 'btf' });
+    session.close();
+    return session.typesUsed;
+  } catch (e) {
+    return `none without debug files: ${(e as Error).message}`;
+  }
+}
+
 export function infoCommand(p: Command): void {
   p.command('info')
     .description('format, kernel and memory ranges of a dump (needs no debug info)')
@@ -102,6 +117,7 @@ export function infoCommand(p: Command): void {
         const mem = openDump(files);
         try {
           const s = summarize(files, mem);
+          s.types = typesWithoutDebugFiles(files);
           process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s));
         } finally {
           mem.close();
