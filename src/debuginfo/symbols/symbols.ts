@@ -11,23 +11,57 @@ export interface SymbolSource {
 /** STT_OBJECT, STT_FUNC, STT_NOTYPE (linker-script symbols such as _stext): the ones with addresses we use. */
 const ADDRESS_TYPES = new Set([0, 1, 2]);
 
-/** The .symtab of a vmlinux (ET_EXEC): values are link-time virtual addresses. Decoded once, on first use. */
+/**
+ * The .symtab of a vmlinux (ET_EXEC): values are link-time virtual addresses. The kernel layer asks for a
+ * handful of names out of ~150k, so a lookup finds the name's bytes in .strtab (a native search) and then
+ * the entries that point at them, instead of decoding every symbol into a map.
+ */
 export class ElfSymbols implements SymbolSource {
-  private map?: Map<string, bigint>;
+  private tables?: { syms: Buffer; names: Buffer; nameOffsets: Uint32Array };
+  private cache = new Map<string, bigint | undefined>();
   constructor(private readonly elf: ElfFile) {}
   get description(): string {
     return `symbol table of ${this.elf.name}`;
   }
+
+  private load() {
+    if (this.tables) return this.tables;
+    const tab = this.elf.section('.symtab') ?? this.elf.section('.dynsym');
+    if (!tab) return (this.tables = { syms: Buffer.alloc(0), names: Buffer.alloc(0), nameOffsets: new Uint32Array(0) });
+    const strs = this.elf.sections()[tab.link];
+    const syms = this.elf.sectionSource(tab).read(0, tab.size);
+    const names = this.elf.sectionSource(strs).read(0, strs.size);
+    const n = Math.floor(syms.length / 24);
+    const nameOffsets = new Uint32Array(n);
+    for (let i = 0; i < n; i++) nameOffsets[i] = syms.readUInt32LE(i * 24);
+    return (this.tables = { syms, names, nameOffsets });
+  }
+
   lookup(name: string): bigint | undefined {
-    if (!this.map) {
-      this.map = new Map();
-      for (const s of this.elf.symbols()) {
-        if (!ADDRESS_TYPES.has(s.type) || s.shndx === 0) continue;
-        // Local statics can share a name across files; the first global wins, else the first seen.
-        if (!this.map.has(s.name) || s.bind === 1) this.map.set(s.name, s.value);
+    if (this.cache.has(name)) return this.cache.get(name);
+    const { syms, names, nameOffsets } = this.load();
+    // Every place "name\0" occurs: the linker may have merged it into the tail of a longer name, and an
+    // entry whose st_name is one of these offsets is named exactly `name`.
+    const needle = Buffer.from(`${name}\0`, 'latin1');
+    const offsets = new Set<number>();
+    for (let at = names.indexOf(needle); at >= 0; at = names.indexOf(needle, at + 1)) offsets.add(at);
+    let best: bigint | undefined;
+    let bestGlobal = false;
+    for (let i = 0; i < nameOffsets.length && offsets.size; i++) {
+      if (!offsets.has(nameOffsets[i])) continue;
+      const o = i * 24;
+      const info = syms[o + 4];
+      const shndx = syms.readUInt16LE(o + 6);
+      if (!ADDRESS_TYPES.has(info & 0xf) || shndx === 0) continue;
+      // Local statics can share a name across files; the first global wins, else the first seen.
+      const global = info >> 4 === 1;
+      if (best === undefined || (global && !bestGlobal)) {
+        best = syms.readBigUInt64LE(o + 8);
+        bestGlobal = global;
       }
     }
-    return this.map.get(name);
+    this.cache.set(name, best);
+    return best;
   }
 }
 
