@@ -5,6 +5,7 @@ import { infoCommand } from './cmd-info.js';
 import { memslotsCommand } from './cmd-memslots.js';
 import { vcpusCommand } from './cmd-vcpus.js';
 import { vmsCommand } from './cmd-vms.js';
+import { tuiCommand } from './cmd-tui.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
 
@@ -19,6 +20,7 @@ export function program(): Command {
   vmsCommand(p);
   memslotsCommand(p);
   vcpusCommand(p);
+  tuiCommand(p);
   return p;
 }
 
