@@ -5,6 +5,7 @@ import { infoCommand } from './cmd-info.js';
 import { memslotsCommand } from './cmd-memslots.js';
 import { vcpusCommand } from './cmd-vcpus.js';
 import { vmsCommand } from './cmd-vms.js';
+import { serveCommand } from './cmd-serve.js';
 import { tuiCommand } from './cmd-tui.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
@@ -21,6 +22,7 @@ export function program(): Command {
   memslotsCommand(p);
   vcpusCommand(p);
   tuiCommand(p);
+  serveCommand(p);
   return p;
 }
 
