@@ -99,17 +99,7 @@ export class FileSource implements ByteSource {
 
   /** Reads straight from the file, bypassing the cache (large sequential scans). */
   readUncached(offset: number, length: number): Buffer {
-    checkRange(this, offset, length);
-    const out = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, offset + done);
-      if (n <= 0) throw new ShortReadError(this.name, offset, length, this.size);
-      done += n;
-    }
-    this.diskReads++;
-    this.bytesRead += length;
-    return out;
+    return this.readInto(Buffer.allocUnsafe(length), offset, length);
   }
 
   /**
