@@ -1,4 +1,5 @@
 // A kernel session over a dump: KASLR, kernel virtual → physical, typed reads.
+import { constant } from '../debuginfo/constants.js';
 import { type KType, type TypeSource } from '../debuginfo/types.js';
 import { type SymbolSource } from '../debuginfo/symbols/symbols.js';
 import { type PhysicalMemory } from '../dump/physmem.js';
@@ -10,8 +11,8 @@ import { QvError } from './errors.js';
 import { KObject, type Memory } from './object.js';
 
 /** __START_KERNEL_map: the kernel image mapping starts here; modules follow at +1 GiB (KERNEL_IMAGE_SIZE). */
-const START_KERNEL_MAP = 0xffffffff80000000n;
-const MODULES_VADDR = 0xffffffffc0000000n;
+const START_KERNEL_MAP = constant('__START_KERNEL_map');
+const MODULES_VADDR = constant('MODULES_VADDR');
 
 export interface KernelInputs {
   mem: PhysicalMemory;

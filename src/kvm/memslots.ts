@@ -1,4 +1,5 @@
 // Memslots of a struct kvm, for every kernel era, chosen by probing the types (never the version).
+import { constant, type ConstantName } from '../debuginfo/constants.js';
 import { hex } from '../io/hex.js';
 import { sizeOf, resolve } from '../debuginfo/types.js';
 import { QvError } from '../kernel/errors.js';
@@ -28,7 +29,7 @@ export interface AddressSpace {
   updateInProgress: boolean;
 }
 
-const GEN_UPDATE_IN_PROGRESS = 1n << 63n;
+const GEN_UPDATE_IN_PROGRESS = constant('KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS');
 const MAX_SLOTS = 32768; // KVM_MEM_SLOTS_NUM is at most SHRT_MAX
 
 /** A reader for one era: `matches` probes the types, `slots` enumerates one kvm_memslots. */
@@ -141,13 +142,10 @@ export function addressSpaces(k: Kernel, kvm: KObject): AddressSpace[] {
   return out;
 }
 
-export const MEMSLOT_FLAGS: [number, string][] = [
-  [1 << 0, 'LOG_DIRTY_PAGES'],
-  [1 << 1, 'READONLY'],
-  [1 << 2, 'GUEST_MEMFD'],
-  [1 << 16, 'INVALID'],
-  [1 << 17, 'GMEM_ONLY'],
-];
+/** Flag bits by name: #defines, so they come from the constants table, not from the types. */
+export const MEMSLOT_FLAGS: [number, string, ConstantName][] = (
+  ['KVM_MEM_LOG_DIRTY_PAGES', 'KVM_MEM_READONLY', 'KVM_MEM_GUEST_MEMFD', 'KVM_MEMSLOT_INVALID', 'KVM_MEMSLOT_GMEM_ONLY'] as const
+).map((n) => [Number(constant(n)), n.replace(/^KVM_MEM(SLOT)?_/, ''), n]);
 
 /** Flag names; bits nobody named are kept as one hex string, never rejected. */
 export function memslotFlagNames(flags: number): string[] {
@@ -156,7 +154,7 @@ export function memslotFlagNames(flags: number): string[] {
   for (const [bit, name] of MEMSLOT_FLAGS) {
     if (rest & bit) {
       out.push(name);
-      rest &= ~bit >>> 0;
+      rest = (rest & ~bit) >>> 0; // keep it unsigned: a high bit (0x80000000) is a flag too
     }
   }
   if (rest) out.push(hex(rest));

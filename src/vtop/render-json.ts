@@ -1,4 +1,5 @@
 // JSON: stable field names, every address a lower-case "0x…" string, counts as numbers.
+import { describeConstants } from '../debuginfo/constants.js';
 import { hex } from '../io/hex.js';
 import { type Memslot, memslotFlagNames } from '../kvm/memslots.js';
 import { type PageInfo } from '../kernel/page.js';
@@ -56,6 +57,7 @@ export function translationJson(t: Translation): Record<string, unknown> {
   if (t.page) o.page = pageJson(t.page);
   if (t.vmaError) o.vmaError = t.vmaError;
   if (t.pageError) o.pageError = t.pageError;
+  if (t.constants?.length) o.constants = describeConstants(t.constants);
   if (t.error) o.error = t.error;
   return o;
 }

@@ -4,6 +4,7 @@ import { BtfTypeSource } from '../debuginfo/btf/btf.js';
 import { moduleBtfFromDump, vmlinuxBtfFromDump } from '../debuginfo/btf/from-dump.js';
 import { findKallsyms } from '../debuginfo/kallsyms/find.js';
 import { KallsymsSymbols } from '../debuginfo/kallsyms/kallsyms.js';
+import { constant } from '../debuginfo/constants.js';
 import { debianVersion, fetchDebianDebuginfo } from '../debuginfo/fetch.js';
 import { checkVmlinuxMatches, findKvmDebuginfo, moduleRelease } from '../debuginfo/locate.js';
 import { ElfSymbols, type SymbolSource, TextSymbols } from '../debuginfo/symbols/symbols.js';
@@ -126,7 +127,7 @@ export function openSession(o: SessionOptions): Session {
 function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions, progress: (m: string) => void): Session {
   if (vi.physBase === undefined) throw new QvError('NO_PHYS_BASE', 'the dump has no NUMBER(phys_base) in its VMCOREINFO: cannot read the kernel image; give the vmlinux');
   const physBase = vi.physBase;
-  const read = (va: bigint, n: number) => mem.read(BigInt.asUintN(64, va - 0xffffffff80000000n + physBase), n);
+  const read = (va: bigint, n: number) => mem.read(BigInt.asUintN(64, va - constant('__START_KERNEL_map') + physBase), n);
   progress('reading symbols and BTF from the dump');
   let symbols: SymbolSource;
   if (o.kallsyms) symbols = new TextSymbols(readFileSync(o.kallsyms, 'latin1'), `kallsyms capture ${o.kallsyms}`, true);
@@ -157,7 +158,7 @@ function utsVersion(mem: PhysicalMemory, vi: VmcoreInfo): string {
   if (uts === undefined || vi.physBase === undefined) return '';
   const nameOff = BigInt(vi.offsets.get('uts_namespace.name') ?? 0);
   // struct new_utsname: sysname, nodename, release, version, machine, domainname: char[65] each.
-  const pa = BigInt.asUintN(64, uts + nameOff + 3n * 65n - 0xffffffff80000000n + vi.physBase);
+  const pa = BigInt.asUintN(64, uts + nameOff + 3n * 65n - constant('__START_KERNEL_map') + vi.physBase);
   try {
     const b = mem.read(pa, 65);
     return b.toString('latin1', 0, Math.max(0, b.indexOf(0)));

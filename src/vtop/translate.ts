@@ -7,7 +7,7 @@ import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { paddrPrlen, readPage } from '../kernel/page.js';
 import { findVma, vmaFilePath } from '../kernel/vma.js';
-import { type AddressSpace, findSlot } from '../kvm/memslots.js';
+import { type AddressSpace, findSlot, MEMSLOT_FLAGS } from '../kvm/memslots.js';
 import { type Translation } from './translation.js';
 
 const PAGE_SHIFT = 12n;
@@ -91,6 +91,8 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
     return t;
   }
   t.memslot = slot;
+  // gfn arithmetic and the kernel image mapping are #defines; so are the flag names shown for the slot.
+  t.constants = ['PAGE_SHIFT', '__START_KERNEL_map', ...MEMSLOT_FLAGS.filter(([bit]) => slot.flags & bit).map(([, , c]) => c)];
   const hva = slot.userspaceAddr + ((gfn - slot.baseGfn) << PAGE_SHIFT) + (gpa & 0xfffn);
   t.hva = hva;
   try {

@@ -1,6 +1,7 @@
 // The result of translating one gpa: a plain data object that every front end renders.
 import { type LevelEntry } from '../arch/x86_64/pagetable.js';
 import { type PageInfo } from '../kernel/page.js';
+import { type ConstantName } from '../debuginfo/constants.js';
 import { type Memslot } from '../kvm/memslots.js';
 
 export interface TranslationError {
@@ -50,4 +51,6 @@ export interface Translation {
   /** crash's PADDR_PRLEN: hex digits of the memory size crash computes (width of the PHYSICAL column). */
   paddrPrlen?: number;
   error?: TranslationError;
+  /** Kernel #defines this answer relied on (no type source carries them): names into CONSTANTS. */
+  constants?: ConstantName[];
 }

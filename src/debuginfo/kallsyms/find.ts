@@ -4,11 +4,12 @@
 // kallsyms_names, kallsyms_markers, [kallsyms_seqs_of_names], kallsyms_token_table, kallsyms_token_index.
 // Every step is checked against the next table, and the result against VMCOREINFO's _stext.
 import { type VmcoreInfo } from '../../dump/vmcoreinfo.js';
+import { constant } from '../constants.js';
 import { hex } from '../../io/hex.js';
 import { QvError } from '../../kernel/errors.js';
 import { type AddressEncoding, decodeKallsyms, type ImageReader, type KallsymsTables, type KernelSymbol } from './kallsyms.js';
 
-const START_KERNEL_MAP = 0xffffffff80000000n;
+const START_KERNEL_MAP = constant('__START_KERNEL_map');
 const SCAN_BYTES = 128n << 20n; // kernel images are tens of MB; rodata follows .text
 const DIGITS = Buffer.from('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00', 'latin1');
 const align8 = (v: bigint) => (v + 7n) & ~7n;
