@@ -145,6 +145,23 @@ describe('kdump: snappy and zstd pages (written with the real compressors)', () 
   }
 });
 
+describe('kdump: header versions 1 to 6', () => {
+  const zlib = openDump([DEMO]);
+  const pfns = truth.markers.map((t: { hpa: string }) => Number(BigInt(t.hpa) >> 12n));
+  const pages = pfns.map((pfn: number) => ({ pfn, data: Buffer.from(zlib.read(BigInt(pfn) << 12n, 4096)) }));
+  for (const version of [1, 2, 3, 4, 5, 6]) {
+    it(`version ${version}: pages read${version >= 3 ? ', VMCOREINFO found' : ', no VMCOREINFO before v3'}`, () => {
+      const file = join(dir, `v${version}.kdump`);
+      writeFileSync(file, writeKdump({ version, maxMapnr: 0x8000, ramPfns: () => true, pages, statusBit: 0, encode: () => undefined, vmcoreinfo: zlib.vmcoreinfo! }));
+      const m = openDump([file]) as KdumpMemory;
+      assert.equal(m.info.headerVersion, version);
+      assert.equal(m.info.maxMapnr, 0x8000n);
+      markersMatch(m);
+      assert.equal(m.vmcoreinfo !== undefined, version >= 3);
+    });
+  }
+});
+
 describe('kdump: truncated and incomplete files', () => {
   const whole = readFileSync(DEMO);
   const cut = (incomplete: boolean) => {

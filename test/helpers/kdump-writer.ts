@@ -14,6 +14,8 @@ export interface KdumpWriteOptions {
   encode: (page: Buffer) => { flag: number; data: Buffer } | undefined;
   vmcoreinfo: string;
   incomplete?: boolean;
+  /** disk_dump_header.header_version (default 6): older versions lack the later sub-header fields. */
+  version?: number;
 }
 
 const BS = 4096;
@@ -25,7 +27,8 @@ export function writeKdump(o: KdumpWriteOptions): Buffer {
   const subHdrBlocks = 1 + Math.ceil(o.vmcoreinfo.length / BS);
   const header = Buffer.alloc(BS);
   header.write('KDUMP   ', 0, 'latin1');
-  header.writeInt32LE(6, 8);
+  const version = o.version ?? 6;
+  header.writeInt32LE(version, 8);
   header.write('Linux', 12, 'latin1');
   header.writeUInt32LE(o.statusBit | (o.incomplete ? 0x8 : 0), 424);
   header.writeInt32LE(BS, 428);
@@ -35,12 +38,17 @@ export function writeKdump(o: KdumpWriteOptions): Buffer {
   header.writeInt32LE(1, 460);
   const sub = Buffer.alloc(subHdrBlocks * BS);
   const vmcoreinfoOff = BS + BS; // after block 0 and the first sub-header block
-  sub.writeInt32LE(0, 8); // dump_level
-  sub.writeBigUInt64LE(BigInt(vmcoreinfoOff), 32);
-  sub.writeBigUInt64LE(BigInt(o.vmcoreinfo.length), 40);
-  sub.writeBigUInt64LE(0n, 80); // start_pfn_64
-  sub.writeBigUInt64LE(BigInt(o.maxMapnr), 88); // end_pfn_64
-  sub.writeBigUInt64LE(BigInt(o.maxMapnr), 96); // max_mapnr_64
+  sub.writeInt32LE(0, 8); // dump_level (v1+)
+  if (version >= 2) sub.writeBigUInt64LE(BigInt(o.maxMapnr), 24); // end_pfn (v2+; start_pfn 0)
+  if (version >= 3) {
+    sub.writeBigUInt64LE(BigInt(vmcoreinfoOff), 32);
+    sub.writeBigUInt64LE(BigInt(o.vmcoreinfo.length), 40);
+  }
+  if (version >= 6) {
+    sub.writeBigUInt64LE(0n, 80); // start_pfn_64
+    sub.writeBigUInt64LE(BigInt(o.maxMapnr), 88); // end_pfn_64
+    sub.writeBigUInt64LE(BigInt(o.maxMapnr), 96); // max_mapnr_64
+  }
   sub.write(o.vmcoreinfo, BS, 'latin1');
   const bm1 = Buffer.alloc(bitmapBytes);
   const bm2 = Buffer.alloc(bitmapBytes);
