@@ -164,3 +164,13 @@ export function memslotFlagNames(flags: number): string[] {
 export function findSlot(space: AddressSpace, gfn: bigint): Memslot | undefined {
   return space.slots.find((s) => gfn >= s.baseGfn && gfn < s.baseGfn + s.npages);
 }
+
+/** The reverse of gpa->hva: the gpa (and address space) whose slot maps `hva`, if any slot does. */
+export function gpaOfHva(spaces: AddressSpace[], hva: bigint): { gpa: bigint; asId: number; slot: Memslot } | undefined {
+  for (const sp of spaces) {
+    for (const m of sp.slots) {
+      if (hva >= m.userspaceAddr && hva < m.userspaceAddr + (m.npages << 12n)) return { gpa: (m.baseGfn << 12n) + (hva - m.userspaceAddr), asId: sp.asId, slot: m };
+    }
+  }
+  return undefined;
+}

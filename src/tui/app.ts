@@ -181,7 +181,7 @@ export function runTui(model: TuiModel, title: string): Promise<void> {
   onKey(['/'], () =>
     ask('find the slot holding gpa', '', (v) => {
       const q = model.parse(v, asId);
-      const idx = model.slotRows().findIndex((r) => r.slot.asId === q.asId && q.gpa >> 12n >= r.slot.baseGfn && q.gpa >> 12n < r.slot.baseGfn + r.slot.npages);
+      const idx = model.slotRowOf(q.gpa, q.asId);
       if (idx < 0) say(`gpa ${hex(q.gpa)} is in no memslot of address space ${q.asId}`, true);
       else {
         slots.select(idx + 1);
@@ -215,6 +215,12 @@ export function runTui(model: TuiModel, title: string): Promise<void> {
     (screen as unknown as { ignoreLocked: string[] }).ignoreLocked = ['C-c']; // @types/blessed has it as a boolean
     process.once('SIGTERM', quit);
     process.once('SIGHUP', quit);
+    // Whatever goes wrong, the terminal is given back before the error is printed.
+    process.once('uncaughtException', (e) => {
+      restore();
+      process.stderr.write(`qemu-vtop tui: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exit(1);
+    });
     if (model.vms.length) showVm();
     else say(`no VM found in this dump${model.notes.length ? ': ' + model.notes.join('; ') : ''}`, true);
     showDetail();

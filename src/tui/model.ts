@@ -3,7 +3,7 @@
 import { hex, parseAddress } from '../io/hex.js';
 import { QvError } from '../kernel/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
-import { type AddressSpace, memslotFlagNames, type Memslot } from '../kvm/memslots.js';
+import { type AddressSpace, findSlot, gpaOfHva, memslotFlagNames, type Memslot } from '../kvm/memslots.js';
 import { allVms, type VmSummary } from '../kvm/vms.js';
 import { type VcpuInfo, vcpusOf } from '../kvm/vcpus.js';
 import { addressSpaces } from '../kvm/memslots.js';
@@ -99,12 +99,9 @@ export class TuiModel {
     const hvaForm = /^hva\s+(\S+)$/.exec(s);
     if (hvaForm) {
       const hva = parseAddress(hvaForm[1]);
-      for (const sp of this.spaces()) {
-        for (const m of sp.slots) {
-          if (hva >= m.userspaceAddr && hva < m.userspaceAddr + (m.npages << 12n)) return { gpa: (m.baseGfn << 12n) + (hva - m.userspaceAddr), asId: sp.asId };
-        }
-      }
-      throw new QvError('HVA_NOT_IN_MEMSLOT', `hva ${hex(hva)} is in no memslot of this VM`);
+      const hit = gpaOfHva(this.spaces(), hva);
+      if (!hit) throw new QvError('HVA_NOT_IN_MEMSLOT', `hva ${hex(hva)} is in no memslot of this VM`);
+      return { gpa: hit.gpa, asId: hit.asId };
     }
     return { gpa: parseAddress(s), asId };
   }
@@ -119,6 +116,13 @@ export class TuiModel {
     } catch (e) {
       return { text: '', status: (e as Error).message, ok: false };
     }
+  }
+
+  /** Index in slotRows() of the slot that holds a gpa, or -1. */
+  slotRowOf(gpa: bigint, asId: number): number {
+    const space = this.spaces().find((s) => s.asId === asId);
+    const slot = space && findSlot(space, gpa >> 12n);
+    return slot ? this.slotRows().findIndex((r) => r.slot.asId === slot.asId && r.slot.id === slot.id) : -1;
   }
 
   vcpuText(): string {

@@ -60,6 +60,14 @@ describe('tui on the demo dump (80x24)', () => {
     const s = tmux.waitFor(/hexdump of the translated page/);
     assert.ok(s.includes(t.marker.slice(0, 16)), s);
   });
+  it('finds the slot holding a gpa with /', () => {
+    tmux.key('/');
+    tmux.waitFor(/find the slot/);
+    tmux.type('0x100201000');
+    tmux.key('Enter');
+    const slot = truth.vmm.memslots.find((m: { as_id: number; base_gfn: string }) => m.as_id === 0 && m.base_gfn === '0x100000');
+    tmux.waitFor(new RegExp(`gpa 0x100201000 is in slot ${slot.id}`));
+  });
   it('stays usable after a resize', () => {
     tmux.resize(100, 30);
     tmux.waitFor(/memslots/);
