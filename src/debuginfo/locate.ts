@@ -39,7 +39,7 @@ export function moduleRelease(elf: ElfFile): string | undefined {
   const s = elf.section('.modinfo');
   if (!s) return undefined;
   const text = elf.sectionSource(s).read(0, s.size).toString('latin1');
-  const m = /vermagic=(\S+)/.exec(text);
+  const m = /vermagic=([^\s\0]+)/.exec(text); // .modinfo entries are NUL-separated
   return m?.[1];
 }
 

@@ -1,0 +1,63 @@
+/* A fake kernel for generated dumps: the structures qemu-vtop reads, declared as each era's kernel did
+ * (names, member order, types), reduced to those members (layouts are read back from the DWARF by pahole,
+ * so nothing depends on matching a real kernel's offsets). Built twice per era with gcc -g:
+ *   gcc -g -O0 -DERA=N -o vmlinux era-kernel.c            (ET_EXEC: the globals below have symbols)
+ *   gcc -g -O0 -DERA=N -DKVM_MODULE -c -o kvm.ko era-kernel.c  (ET_REL: kvm's types, relocated DWARF)
+ * Sources read: include/linux/kvm_host.h of v3.2 (nmemslots), v3.10 (no count), v4.19 (used_slots, 2 address
+ * spaces), v5.14 (flexible memslots[], as_id) as summarized with sources in shared/docs/RESEARCH.md §1.1. */
+#include <stdint.h>
+
+struct list_head { struct list_head *next, *prev; };
+struct qstr { uint32_t hash; uint32_t len; const unsigned char *name; };
+struct dentry { unsigned int d_flags; struct qstr d_name; struct dentry *d_parent; };
+struct path { void *mnt; struct dentry *dentry; };
+struct file { struct path f_path; void *f_inode; const void *f_op; unsigned int f_flags; void *private_data; };
+struct fdtable { unsigned int max_fds; struct file **fd; };
+struct files_struct { int count; struct fdtable *fdt; };
+struct mm_struct { void *mmap; unsigned long pgd; int map_count; };
+struct task_struct { volatile long state; struct list_head tasks; struct mm_struct *mm; int pid; int tgid;
+  struct list_head thread_group; char comm[16]; struct files_struct *files; };
+struct mod_kallsyms { void *symtab; unsigned int num_symtab; char *strtab; };
+struct module { int state; struct list_head list; char name[56]; struct mod_kallsyms *kallsyms; };
+
+#ifndef KVM_MODULE
+struct task_struct init_task;
+struct list_head modules;
+unsigned long page_offset_base;
+unsigned long init_top_pgt[512] __attribute__((aligned(4096)));
+/* Keep every type the tool reads in the DWARF. */
+struct module *module_anchor;
+struct mod_kallsyms *kallsyms_anchor;
+struct files_struct *files_anchor;
+struct fdtable *fdtable_anchor;
+struct file *file_anchor;
+struct mm_struct *mm_anchor;
+int main(void) { return (int)init_task.pid; }
+#else
+#if ERA == 1 /* 2.6.34 - 3.2 */
+struct kvm_memory_slot { unsigned long base_gfn; unsigned long npages; unsigned long flags; unsigned long *rmap;
+  unsigned long *dirty_bitmap; void *lpage_info[3]; unsigned long userspace_addr; int user_alloc; int id; };
+struct kvm_memslots { int nmemslots; uint64_t generation; struct kvm_memory_slot memslots[36]; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; int online_vcpus; };
+#elif ERA == 2 /* 3.3 - 3.18 */
+struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
+  unsigned long userspace_addr; uint32_t flags; short id; };
+struct kvm_memslots { uint64_t generation; struct kvm_memory_slot memslots[125]; short id_to_index[125]; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; int online_vcpus; };
+#elif ERA == 3 /* 4.2 - 5.6: two address spaces on x86 (1 = SMM) */
+struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
+  unsigned long userspace_addr; uint32_t flags; short id; };
+struct kvm_memslots { uint64_t generation; struct kvm_memory_slot memslots[512]; short id_to_index[512]; int lru_slot; int used_slots; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; int online_vcpus; };
+#else /* 5.10 - 5.16: flexible array, as_id cached in the slot */
+struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
+  unsigned long userspace_addr; uint32_t flags; short id; uint16_t as_id; };
+struct kvm_memslots { uint64_t generation; short id_to_index[32767]; int last_used_slot; int used_slots; struct kvm_memory_slot memslots[]; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; int online_vcpus; };
+#endif
+/* Keep every type in the module's DWARF. */
+struct kvm *kvm_anchor;
+struct kvm_memslots *memslots_anchor;
+struct kvm_memory_slot *slot_anchor;
+static const char modinfo[] __attribute__((section(".modinfo"), used)) = "vermagic=6.99.0-qvtop-era" "\0";
+#endif

@@ -1,0 +1,279 @@
+// Generates a dump of a fake kernel of one era (test/gen/era-kernel.c compiled with gcc -g): kernel
+// objects laid out with the offsets pahole reads from that DWARF, a VMM task whose fd 3 is the VM, a
+// struct kvm with that era's memslots, the VMM's page tables with 4K, 2M and 1G pages, written as an ELF
+// vmcore with a VMCOREINFO note. The expected translations come from the layout written here.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeElfCore } from '../helpers/elfcore-writer.js';
+import { pahole } from '../helpers/pahole.js';
+
+export const RELEASE = '6.99.0-qvtop-era';
+const KASLR = 0xffffffff81000000n; // run-time = link-time (PIE, near 0) + this
+const START_KERNEL_MAP = 0xffffffff80000000n;
+const POB = 0xffff888000000000n;
+const P = 0x7n;
+const PSE = 0x80n;
+
+export interface GenSlot {
+  id: number;
+  asId: number;
+  baseGfn: bigint;
+  npages: bigint;
+  ua: bigint;
+  flags: number;
+}
+export interface GenCase {
+  gpa: bigint;
+  asId: number;
+  hva?: bigint;
+  hpa?: bigint;
+  pageSize?: number;
+  error?: string;
+}
+export interface GeneratedDump {
+  dump: string;
+  vmlinux: string;
+  kvmKo: string;
+  pid: number;
+  kvm: bigint;
+  slots: GenSlot[];
+  cases: GenCase[];
+  /** Physical bytes written, for the independent reader check. */
+  probes: { pa: bigint; bytes: Buffer }[];
+}
+
+class Mem {
+  pages = new Map<bigint, Buffer>();
+  private page(pa: bigint): Buffer {
+    const b = pa & ~0xfffn;
+    let p = this.pages.get(b);
+    if (!p) this.pages.set(b, (p = Buffer.alloc(4096)));
+    return p;
+  }
+  write(pa: bigint, d: Buffer): void {
+    for (let i = 0; i < d.length; i++) this.page(pa + BigInt(i))[Number((pa + BigInt(i)) & 0xfffn)] = d[i];
+  }
+  u64(pa: bigint, v: bigint): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, v));
+    this.write(pa, b);
+  }
+  u32(pa: bigint, v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v | 0);
+    this.write(pa, b);
+  }
+  u16(pa: bigint, v: number): void {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v);
+    this.write(pa, b);
+  }
+  get(pa: bigint): bigint {
+    const p = this.pages.get(pa & ~0xfffn);
+    return p ? p.readBigUInt64LE(Number(pa & 0xfffn)) : 0n;
+  }
+}
+
+/** Member offsets of a struct, from pahole on the generated DWARF. */
+function layout(file: string, name: string): { size: number; off: (m: string) => bigint; has: (m: string) => boolean } {
+  const p = pahole(file, name);
+  const byName = new Map(p.members.filter((m) => m.name).map((m) => [m.name!, m.offset]));
+  return {
+    size: p.size ?? 0,
+    has: (m) => byName.has(m),
+    off: (m) => {
+      const o = byName.get(m);
+      if (o === undefined) throw new Error(`struct ${name} of ${file} has no member ${m}`);
+      return BigInt(o);
+    },
+  };
+}
+
+function symbols(vmlinux: string): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const line of execFileSync('nm', [vmlinux], { encoding: 'utf8' }).split('\n')) {
+    const m = /^([0-9a-f]+) \S (\S+)$/.exec(line);
+    if (m) out.set(m[2], BigInt('0x' + m[1]));
+  }
+  return out;
+}
+
+export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump {
+  const src = 'test/gen/era-kernel.c';
+  const vmlinux = join(dir, `vmlinux-era${era}`);
+  const kvmKo = join(dir, `kvm-era${era}.ko`);
+  execFileSync('gcc', ['-g', '-O0', `-DERA=${era}`, '-Wl,--build-id=sha1', '-o', vmlinux, src]);
+  execFileSync('gcc', ['-g', '-O0', `-DERA=${era}`, '-DKVM_MODULE', '-c', '-o', kvmKo, src]);
+  const buildId = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', vmlinux], { encoding: 'utf8' }))![1];
+  const sym = symbols(vmlinux);
+  const rt = (name: string) => sym.get(name)! + KASLR; // run-time address
+  const pa = (va: bigint) => (va >= START_KERNEL_MAP ? va - START_KERNEL_MAP : va - POB); // image or direct map
+  const L = (f: string, n: string) => layout(f, n);
+  const T = { task: L(vmlinux, 'task_struct'), files: L(vmlinux, 'files_struct'), fdt: L(vmlinux, 'fdtable'), file: L(vmlinux, 'file'), dentry: L(vmlinux, 'dentry'), qstr: L(vmlinux, 'qstr'), path: L(vmlinux, 'path'), mm: L(vmlinux, 'mm_struct'), module: L(vmlinux, 'module'), ks: L(vmlinux, 'mod_kallsyms'), kvm: L(kvmKo, 'kvm'), set: L(kvmKo, 'kvm_memslots'), slot: L(kvmKo, 'kvm_memory_slot') };
+  const mem = new Mem();
+  let next = 0x2000000n; // a bump allocator for "slab" objects in the direct map
+  const alloc = (size: number, align = 64n) => {
+    next = (next + align - 1n) & ~(align - 1n);
+    const at = next;
+    next += BigInt(Math.max(size, 8));
+    return POB + at;
+  };
+  const w64 = (va: bigint, v: bigint) => mem.u64(pa(va), v);
+  const list = (head: bigint, nodes: bigint[]) => {
+    const all = [head, ...nodes];
+    all.forEach((n, i) => {
+      w64(n, all[(i + 1) % all.length]);
+      w64(n + 8n, all[(i + all.length - 1) % all.length]);
+    });
+  };
+  const cstr = (s: string) => {
+    const at = alloc(s.length + 1, 8n);
+    mem.write(pa(at), Buffer.from(s + '\0', 'latin1'));
+    return at;
+  };
+
+  // Kernel globals.
+  w64(rt('page_offset_base'), POB);
+  mem.write(pa(rt('init_top_pgt')), Buffer.alloc(4096));
+  // The kvm module with kvm_vm_fops in its kallsyms.
+  const fops = alloc(256);
+  const module = alloc(T.module.size);
+  mem.write(pa(module + T.module.off('name')), Buffer.from('kvm\0'));
+  const strtab = cstr('\0kvm_vm_fops\0');
+  const symtab = alloc(48, 8n);
+  mem.u32(pa(symtab + 24n), 1); // st_name of entry 1
+  mem.write(pa(symtab + 24n + 4n), Buffer.from([0x11])); // STB_GLOBAL | STT_OBJECT
+  w64(symtab + 24n + 8n, fops);
+  const ks = alloc(T.ks.size);
+  w64(ks + T.ks.off('symtab'), symtab);
+  mem.u32(pa(ks + T.ks.off('num_symtab')), 2);
+  w64(ks + T.ks.off('strtab'), strtab);
+  w64(module + T.module.off('kallsyms'), ks);
+  list(rt('modules'), [module + T.module.off('list')]);
+
+  // The VMM task, its mm and its VM fd.
+  const pid = 4242;
+  const init = rt('init_task');
+  const task = alloc(T.task.size);
+  for (const [t, p, comm] of [[init, 0, 'swapper/0'], [task, pid, 'fake-vmm']] as const) {
+    mem.u32(pa(t + T.task.off('pid')), p);
+    mem.u32(pa(t + T.task.off('tgid')), p);
+    mem.write(pa(t + T.task.off('comm')), Buffer.from(comm + '\0'));
+    list(t + T.task.off('thread_group'), []);
+  }
+  list(init + T.task.off('tasks'), [task + T.task.off('tasks')]);
+  const pgdPa = 0x2f00000n;
+  mem.write(pgdPa, Buffer.alloc(4096));
+  const mm = alloc(T.mm.size);
+  w64(mm + T.mm.off('pgd'), POB + pgdPa);
+  w64(task + T.task.off('mm'), mm);
+  const kvm = POB + 0x2800000n; // kvm structs are big in some eras: a region of its own
+  mem.write(pa(kvm), Buffer.alloc(T.kvm.size));
+  w64(kvm + T.kvm.off('mm'), mm);
+  const dentry = alloc(T.dentry.size);
+  w64(dentry + T.dentry.off('d_name') + T.qstr.off('name'), cstr('kvm-vm'));
+  const file = alloc(T.file.size);
+  w64(file + T.file.off('f_path') + T.path.off('dentry'), dentry);
+  w64(file + T.file.off('f_op'), fops);
+  w64(file + T.file.off('private_data'), kvm);
+  const fdarr = alloc(8 * 8, 8n);
+  w64(fdarr + 3n * 8n, file);
+  const fdt = alloc(T.fdt.size);
+  mem.u32(pa(fdt + T.fdt.off('max_fds')), 8);
+  w64(fdt + T.fdt.off('fd'), fdarr);
+  const files = alloc(T.files.size);
+  w64(files + T.files.off('fdt'), fdt);
+  w64(task + T.task.off('files'), files);
+
+  // Memslots in the era's layout.
+  const slots: GenSlot[] = [
+    { id: 0, asId: 0, baseGfn: 0x0n, npages: 0x200n, ua: 0x7f0000000000n, flags: 0 },
+    { id: 1, asId: 0, baseGfn: 0x100000n, npages: 0x800n, ua: 0x7f0040000000n, flags: 1 },
+    { id: 2, asId: 0, baseGfn: 0x140000n, npages: 0x40000n, ua: 0x7f0080000000n, flags: 0 },
+    { id: 3, asId: 0, baseGfn: 0xfffc0n, npages: 0x40n, ua: 0x7f00c0000000n, flags: 2 },
+  ];
+  const multiAs = era >= 3;
+  if (multiAs) slots.push({ id: 0, asId: 1, baseGfn: 0xa0n, npages: 0x20n, ua: 0x7f00d0000000n, flags: 0 });
+  const setVa = [POB + 0x2a00000n, POB + 0x2c00000n];
+  for (const as of multiAs ? [0, 1] : [0]) {
+    const mine = slots.filter((s) => s.asId === as).sort((a, b) => (a.baseGfn < b.baseGfn ? 1 : -1));
+    const set = setVa[as];
+    mem.write(pa(set), Buffer.alloc(Math.min(T.set.size || 0x1000, 0x100000)));
+    w64(set + T.set.off('generation'), 0x10n + BigInt(as));
+    const arr = set + T.set.off('memslots');
+    const size = BigInt(T.slot.size);
+    mine.forEach((s, i) => {
+      const at = arr + BigInt(i) * size;
+      w64(at + T.slot.off('base_gfn'), s.baseGfn);
+      w64(at + T.slot.off('npages'), s.npages);
+      w64(at + T.slot.off('userspace_addr'), s.ua);
+      mem.u32(pa(at + T.slot.off('flags')), s.flags);
+      mem.u16(pa(at + T.slot.off('id')), s.id);
+      if (T.slot.has('as_id')) mem.u16(pa(at + T.slot.off('as_id')), as);
+    });
+    if (T.set.has('nmemslots')) mem.u32(pa(set + T.set.off('nmemslots')), mine.length);
+    if (T.set.has('used_slots')) mem.u32(pa(set + T.set.off('used_slots')), mine.length);
+    w64(kvm + T.kvm.off('memslots') + BigInt(as * 8), set);
+  }
+
+  // The VMM's page tables and guest pages with markers.
+  let tablesNext = 0x3000000n;
+  const table = (parent: bigint, i: bigint) => {
+    const e = mem.get(parent + i * 8n);
+    if (e & 1n) return e & 0x000ffffffffff000n;
+    const t = (tablesNext += 0x1000n);
+    mem.write(t, Buffer.alloc(4096));
+    mem.u64(parent + i * 8n, t | P);
+    return t;
+  };
+  const ix = (va: bigint, s: bigint) => (va >> s) & 0x1ffn;
+  const map = (va: bigint, to: bigint, size: number) => {
+    const pud = table(pgdPa, ix(va, 39n));
+    if (size === 0x40000000) return mem.u64(pud + ix(va, 30n) * 8n, to | P | PSE);
+    const pmd = table(pud, ix(va, 30n));
+    if (size === 0x200000) return mem.u64(pmd + ix(va, 21n) * 8n, to | P | PSE);
+    mem.u64(table(pmd, ix(va, 21n)) + ix(va, 12n) * 8n, to | P | (1n << 63n));
+  };
+  const probes: { pa: bigint; bytes: Buffer }[] = [];
+  const marker = (hpa: bigint, text: string) => {
+    const b = Buffer.from(text + '\0');
+    mem.write(hpa, b);
+    probes.push({ pa: hpa, bytes: b });
+  };
+  map(0x7f0000002000n, 0x4000000n, 0x1000);
+  marker(0x4000000n, `ERA${era} gpa=0x2000`);
+  map(0x7f00001ff000n - 0x0n, 0x4001000n, 0x1000); // last page of slot 0
+  marker(0x4001000n, `ERA${era} gpa=0x1ff000`);
+  map(0x7f0040200000n, 0x4200000n, 0x200000);
+  marker(0x4201000n, `ERA${era} gpa=0x100201000`);
+  map(0x7f0080000000n, 0x40000000n, 0x40000000);
+  marker(0x50000000n, `ERA${era} gpa=0x150000000`);
+  if (multiAs) {
+    map(0x7f00d0001000n, 0x4002000n, 0x1000);
+    marker(0x4002000n, `ERA${era} gpa=0xa1000 smm`);
+  }
+  const cases: GenCase[] = [
+    { gpa: 0x2000n, asId: 0, hva: 0x7f0000002000n, hpa: 0x4000000n, pageSize: 0x1000 },
+    { gpa: 0x1ff000n, asId: 0, hva: 0x7f00001ff000n, hpa: 0x4001000n, pageSize: 0x1000 },
+    { gpa: 0x100201000n, asId: 0, hva: 0x7f0040201000n, hpa: 0x4201000n, pageSize: 0x200000 },
+    { gpa: 0x150000000n, asId: 0, hva: 0x7f0090000000n, hpa: 0x50000000n, pageSize: 0x40000000 },
+    { gpa: 0x100000n, asId: 0, hva: 0x7f0000100000n, error: 'NOT_PRESENT' },
+    { gpa: 0x200000n, asId: 0, error: 'GPA_NOT_IN_MEMSLOT' },
+    { gpa: 0xfffc0000n, asId: 0, hva: 0x7f00c0000000n, error: 'NOT_PRESENT' },
+  ];
+  if (multiAs) cases.push({ gpa: 0xa1000n, asId: 1, hva: 0x7f00d0001000n, hpa: 0x4002000n, pageSize: 0x1000 });
+
+  // The ELF vmcore: one PT_LOAD per run of written pages (the 1G page: only its marker page exists).
+  const pfns = [...mem.pages.keys()].sort((a, b) => (a < b ? -1 : 1));
+  const segments: { paddr: bigint; data: Buffer }[] = [];
+  for (const p of pfns) {
+    const last = segments[segments.length - 1];
+    if (last && last.paddr + BigInt(last.data.length) === p) last.data = Buffer.concat([last.data, mem.pages.get(p)!]);
+    else segments.push({ paddr: p, data: Buffer.from(mem.pages.get(p)!) });
+  }
+  const info = [`OSRELEASE=${RELEASE}`, `BUILD-ID=${buildId}`, 'PAGESIZE=4096', `KERNELOFFSET=${KASLR.toString(16)}`, 'NUMBER(phys_base)=0', `SYMBOL(init_top_pgt)=${rt('init_top_pgt').toString(16)}`, 'NUMBER(pgtable_l5_enabled)=0', ''].join('\n');
+  const dump = join(dir, `vmcore-era${era}.elf`);
+  writeFileSync(dump, writeElfCore(segments, [{ name: 'VMCOREINFO', type: 0, desc: Buffer.from(info) }]));
+  return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes };
+}
