@@ -34,30 +34,37 @@ struct file *file_anchor;
 struct mm_struct *mm_anchor;
 int main(void) { return (int)init_task.pid; }
 #else
+#include <linux/kvm.h> /* struct kvm_run: the uapi layout itself (linux-libc-dev) */
+/* Every era here (< 5.17) keeps vCPUs in struct kvm_vcpu *vcpus[KVM_MAX_VCPUS]. */
+struct kvm_vcpu_arch { unsigned long regs[17]; uint32_t regs_avail; uint32_t regs_dirty; unsigned long cr0;
+  unsigned long cr2; unsigned long cr3; unsigned long cr4; unsigned long cr8; uint64_t efer; int mp_state; };
+struct kvm_vcpu { struct kvm *kvm; int cpu; int vcpu_id; int vcpu_idx; int mode; struct kvm_run *run; struct kvm_vcpu_arch arch; };
+#define VCPUS struct kvm_vcpu *vcpus[8]; int online_vcpus;
 #if ERA == 1 /* 2.6.34 - 3.2 */
 struct kvm_memory_slot { unsigned long base_gfn; unsigned long npages; unsigned long flags; unsigned long *rmap;
   unsigned long *dirty_bitmap; void *lpage_info[3]; unsigned long userspace_addr; int user_alloc; int id; };
 struct kvm_memslots { int nmemslots; uint64_t generation; struct kvm_memory_slot memslots[36]; };
-struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; int online_vcpus; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; VCPUS };
 #elif ERA == 2 /* 3.3 - 3.18 */
 struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
   unsigned long userspace_addr; uint32_t flags; short id; };
 struct kvm_memslots { uint64_t generation; struct kvm_memory_slot memslots[125]; short id_to_index[125]; };
-struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; int online_vcpus; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; VCPUS };
 #elif ERA == 3 /* 4.2 - 5.6: two address spaces on x86 (1 = SMM) */
 struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
   unsigned long userspace_addr; uint32_t flags; short id; };
 struct kvm_memslots { uint64_t generation; struct kvm_memory_slot memslots[512]; short id_to_index[512]; int lru_slot; int used_slots; };
-struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; int online_vcpus; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; VCPUS };
 #else /* 5.10 - 5.16: flexible array, as_id cached in the slot */
 struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
   unsigned long userspace_addr; uint32_t flags; short id; uint16_t as_id; };
 struct kvm_memslots { uint64_t generation; short id_to_index[32767]; int last_used_slot; int used_slots; struct kvm_memory_slot memslots[]; };
-struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; int online_vcpus; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; VCPUS };
 #endif
 /* Keep every type in the module's DWARF. */
 struct kvm *kvm_anchor;
 struct kvm_memslots *memslots_anchor;
 struct kvm_memory_slot *slot_anchor;
+struct kvm_vcpu *vcpu_anchor;
 static const char modinfo[] __attribute__((section(".modinfo"), used)) = "vermagic=6.99.0-qvtop-era" "\0";
 #endif

@@ -56,6 +56,21 @@ for (const e of ERAS) {
       const text = JSON.stringify(out);
       for (const s of g.slots) assert.ok(text.includes(`"userspaceAddr":"${hex(s.ua)}"`), `slot ${s.id} as ${s.asId}`);
     });
+    it('vcpus decodes each vCPU’s exit (MMIO, SYSTEM_EVENT, INTERNAL_ERROR, X86_WRMSR) and flags the one in guest mode', () => {
+      const out = runCli(['vcpus', g.dump, g.vmlinux, '--kvm-debuginfo', g.kvmKo, '-g', String(g.pid), '--json']).json();
+      assert.equal(out.length, g.vcpus.length);
+      for (const v of g.vcpus) {
+        const got = out.find((o: { vcpuIdx: number }) => o.vcpuIdx === v.idx);
+        assert.deepEqual([got.addr, got.exitReason.code, got.exitReason.name, got.stale], [hex(v.addr), v.exitReason, v.exitName, v.mode === 1], JSON.stringify(got));
+        assert.equal(got.regs.rip, hex(v.rip));
+      }
+      const by = (i: number) => out.find((o: { vcpuIdx: number }) => o.vcpuIdx === i);
+      assert.deepEqual([by(0).mmio.phys_addr, by(0).mmio.len, by(0).mmio.is_write, by(0).mmio.data.slice(0, 8)], ['0xfee00030', 4, 1, '01020304']);
+      assert.equal(by(1).system_event.type.value, 2);
+      assert.deepEqual(by(2).internal.data, ['0xaa', '0xbb']);
+      assert.equal(by(2).internal.suberror.value, 1);
+      assert.equal(by(3).msr.index, '0x10');
+    });
     it('libkdumpfile reads the same bytes from the generated dump', () => {
       const lines = execFileSync('/usr/bin/python3', ['test/gen/read-phys.py', g.dump, ...g.probes.map((p) => `${hex(p.pa)}:${p.bytes.length}`)], { encoding: 'utf8' }).trim().split('\n');
       assert.deepEqual(lines, g.probes.map((p) => p.bytes.toString('hex')));

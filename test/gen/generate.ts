@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeElfCore } from '../helpers/elfcore-writer.js';
-import { pahole } from '../helpers/pahole.js';
+import { pahole, type PaholeMember } from '../helpers/pahole.js';
 
 export const RELEASE = '6.99.0-qvtop-era';
 const KASLR = 0xffffffff81000000n; // run-time = link-time (PIE, near 0) + this
@@ -31,6 +31,15 @@ export interface GenCase {
   pageSize?: number;
   error?: string;
 }
+export interface GenVcpu {
+  idx: number;
+  addr: bigint;
+  exitReason: number;
+  exitName: string;
+  mode: number;
+  rip: bigint;
+}
+
 export interface GeneratedDump {
   dump: string;
   vmlinux: string;
@@ -41,6 +50,7 @@ export interface GeneratedDump {
   cases: GenCase[];
   /** Physical bytes written, for the independent reader check. */
   probes: { pa: bigint; bytes: Buffer }[];
+  vcpus: GenVcpu[];
 }
 
 class Mem {
@@ -88,6 +98,28 @@ function layout(file: string, name: string): { size: number; off: (m: string) =>
       return BigInt(o);
     },
   };
+}
+
+/** Absolute offset of a member path ("mmio.phys_addr") through pahole's nested, possibly anonymous, members. */
+function offPath(file: string, struct: string, path: string): bigint {
+  const find = (ms: PaholeMember[], name: string): PaholeMember | undefined => {
+    for (const m of ms) {
+      if (m.name === name) return m;
+      if (m.name === undefined && m.members) {
+        const inner = find(m.members, name);
+        if (inner) return inner;
+      }
+    }
+    return undefined;
+  };
+  let ms = pahole(file, struct).members;
+  let hit: PaholeMember | undefined;
+  for (const part of path.split('.')) {
+    hit = find(ms, part);
+    if (!hit) throw new Error(`${struct}.${path}: no ${part} in ${file}`);
+    ms = hit.members ?? [];
+  }
+  return BigInt(hit!.offset);
 }
 
 function symbols(vmlinux: string): Map<string, bigint> {
@@ -264,6 +296,34 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
   ];
   if (multiAs) cases.push({ gpa: 0xa1000n, asId: 1, hva: 0x7f00d0001000n, hpa: 0x4002000n, pageSize: 0x1000 });
 
+  // vCPUs in kvm->vcpus[], each stopped at a different exit (kvm_run laid out as the uapi header does).
+  const vcpuT = L(kvmKo, 'kvm_vcpu');
+  const run = (path: string) => offPath(kvmKo, 'kvm_run', path);
+  const regsOff = vcpuT.off('arch') + L(kvmKo, 'kvm_vcpu_arch').off('regs'); // arch is a named struct: pahole does not expand it
+  const vcpus: GenVcpu[] = [];
+  const exits: { code: number; name: string; mode: number; fill: (r: bigint) => void }[] = [
+    { code: 6, name: 'MMIO', mode: 0, fill: (r) => { w64(r + run('mmio.phys_addr'), 0xfee00030n); mem.write(pa(r + run('mmio.data')), Buffer.from([1, 2, 3, 4])); mem.u32(pa(r + run('mmio.len')), 4); mem.write(pa(r + run('mmio.is_write')), Buffer.from([1])); } },
+    { code: 24, name: 'SYSTEM_EVENT', mode: 0, fill: (r) => { mem.u32(pa(r + run('system_event.type')), 2); mem.u32(pa(r + run('system_event.ndata')), 1); w64(r + run('system_event.data'), 0x77n); } },
+    { code: 17, name: 'INTERNAL_ERROR', mode: 0, fill: (r) => { mem.u32(pa(r + run('internal.suberror')), 1); mem.u32(pa(r + run('internal.ndata')), 2); w64(r + run('internal.data'), 0xaan); w64(r + run('internal.data') + 8n, 0xbbn); } },
+    { code: 30, name: 'X86_WRMSR', mode: 1, fill: (r) => { mem.u32(pa(r + run('msr.index')), 0x10); w64(r + run('msr.data'), 0x1234n); } },
+  ];
+  exits.forEach((e, i) => {
+    const v = alloc(vcpuT.size, 4096n);
+    const r = alloc(4096, 4096n);
+    mem.u32(pa(r + run('exit_reason')), e.code);
+    e.fill(r);
+    w64(v + vcpuT.off('kvm'), kvm);
+    mem.u32(pa(v + vcpuT.off('vcpu_id')), i);
+    mem.u32(pa(v + vcpuT.off('vcpu_idx')), i);
+    mem.u32(pa(v + vcpuT.off('mode')), e.mode);
+    w64(v + vcpuT.off('run'), r);
+    const rip = 0xfff0n + BigInt(i);
+    w64(v + regsOff + 16n * 8n, rip); // regs[VCPU_REGS_RIP = 16]
+    w64(kvm + T.kvm.off('vcpus') + BigInt(i * 8), v);
+    vcpus.push({ idx: i, addr: v, exitReason: e.code, exitName: e.name, mode: e.mode, rip });
+  });
+  mem.u32(pa(kvm + T.kvm.off('online_vcpus')), exits.length);
+
   // The ELF vmcore: one PT_LOAD per run of written pages (the 1G page: only its marker page exists).
   const pfns = [...mem.pages.keys()].sort((a, b) => (a < b ? -1 : 1));
   const segments: { paddr: bigint; data: Buffer }[] = [];
@@ -275,5 +335,5 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
   const info = [`OSRELEASE=${RELEASE}`, `BUILD-ID=${buildId}`, 'PAGESIZE=4096', `KERNELOFFSET=${KASLR.toString(16)}`, 'NUMBER(phys_base)=0', `SYMBOL(init_top_pgt)=${rt('init_top_pgt').toString(16)}`, 'NUMBER(pgtable_l5_enabled)=0', ''].join('\n');
   const dump = join(dir, `vmcore-era${era}.elf`);
   writeFileSync(dump, writeElfCore(segments, [{ name: 'VMCOREINFO', type: 0, desc: Buffer.from(info) }]));
-  return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes };
+  return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes, vcpus };
 }
