@@ -14,7 +14,11 @@ struct path { void *mnt; struct dentry *dentry; };
 struct file { struct path f_path; void *f_inode; const void *f_op; unsigned int f_flags; void *private_data; };
 struct fdtable { unsigned int max_fds; struct file **fd; };
 struct files_struct { int count; struct fdtable *fdt; };
-struct mm_struct { void *mmap; unsigned long pgd; int map_count; };
+struct vm_area_struct;
+struct mm_struct { struct vm_area_struct *mmap; unsigned long pgd; int map_count; };
+/* Before the maple tree (6.1): VMAs on a sorted list from mm->mmap. */
+struct vm_area_struct { unsigned long vm_start; unsigned long vm_end; struct vm_area_struct *vm_next;
+  struct vm_area_struct *vm_prev; struct mm_struct *vm_mm; unsigned long vm_flags; unsigned long vm_pgoff; struct file *vm_file; };
 struct task_struct { volatile long state; struct list_head tasks; struct mm_struct *mm; int pid; int tgid;
   struct list_head thread_group; char comm[16]; struct files_struct *files; };
 struct mod_kallsyms { void *symtab; unsigned int num_symtab; char *strtab; };
@@ -32,6 +36,7 @@ struct files_struct *files_anchor;
 struct fdtable *fdtable_anchor;
 struct file *file_anchor;
 struct mm_struct *mm_anchor;
+struct vm_area_struct *vma_anchor;
 int main(void) { return (int)init_task.pid; }
 #else
 #include <linux/kvm.h> /* struct kvm_run: the uapi layout itself (linux-libc-dev) */

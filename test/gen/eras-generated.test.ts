@@ -48,6 +48,8 @@ for (const e of ERAS) {
             [c.hva === undefined ? undefined : hex(c.hva), c.hpa === undefined ? undefined : hex(c.hpa), c.pageSize, c.error],
             `gpa ${hex(c.gpa)}: ${got.error?.message ?? ''}`,
           );
+          // The VMA section comes from the mm->mmap list of these kernels.
+          if (c.vma !== undefined) assert.equal(got.vma?.addr, hex(c.vma), `VMA of gpa ${hex(c.gpa)}`);
         }
       });
     }

@@ -30,6 +30,8 @@ export interface GenCase {
   hpa?: bigint;
   pageSize?: number;
   error?: string;
+  /** The struct vm_area_struct that maps the hva. */
+  vma?: bigint;
 }
 export interface GenVcpu {
   idx: number;
@@ -268,6 +270,7 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
     mem.u64(table(pmd, ix(va, 21n)) + ix(va, 12n) * 8n, to | P | (1n << 63n));
   };
   const probes: { pa: bigint; bytes: Buffer }[] = [];
+  let vmaOf: (hva: bigint) => bigint | undefined = () => undefined;
   const marker = (hpa: bigint, text: string) => {
     const b = Buffer.from(text + '\0');
     mem.write(hpa, b);
@@ -324,6 +327,24 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
   });
   mem.u32(pa(kvm + T.kvm.off('online_vcpus')), exits.length);
 
+  // The VMM's VMAs on the mm->mmap list: one per slot mapping, sorted by address.
+  const vmaT = L(vmlinux, 'vm_area_struct');
+  const vmas = [...new Map(slots.map((s) => [s.ua, s])).values()].sort((a, b) => (a.ua < b.ua ? -1 : 1)).map((s) => {
+    const v = alloc(vmaT.size);
+    w64(v + vmaT.off('vm_start'), s.ua);
+    w64(v + vmaT.off('vm_end'), s.ua + (s.npages << 12n));
+    w64(v + vmaT.off('vm_flags'), 0x100073n);
+    w64(v + vmaT.off('vm_mm'), mm);
+    return v;
+  });
+  vmas.forEach((v, i) => w64(v + vmaT.off('vm_next'), vmas[i + 1] ?? 0n));
+  w64(mm + T.mm.off('mmap'), vmas[0]);
+  mem.u32(pa(mm + T.mm.off('map_count')), vmas.length);
+  vmaOf = (hva) => {
+    const i = [...new Map(slots.map((s) => [s.ua, s])).values()].sort((a, b) => (a.ua < b.ua ? -1 : 1)).findIndex((s) => hva >= s.ua && hva < s.ua + (s.npages << 12n));
+    return i < 0 ? undefined : vmas[i];
+  };
+
   // The ELF vmcore: one PT_LOAD per run of written pages (the 1G page: only its marker page exists).
   const pfns = [...mem.pages.keys()].sort((a, b) => (a < b ? -1 : 1));
   const segments: { paddr: bigint; data: Buffer }[] = [];
@@ -335,5 +356,6 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
   const info = [`OSRELEASE=${RELEASE}`, `BUILD-ID=${buildId}`, 'PAGESIZE=4096', `KERNELOFFSET=${KASLR.toString(16)}`, 'NUMBER(phys_base)=0', `SYMBOL(init_top_pgt)=${rt('init_top_pgt').toString(16)}`, 'NUMBER(pgtable_l5_enabled)=0', ''].join('\n');
   const dump = join(dir, `vmcore-era${era}.elf`);
   writeFileSync(dump, writeElfCore(segments, [{ name: 'VMCOREINFO', type: 0, desc: Buffer.from(info) }]));
+  for (const c of cases) if (c.hva !== undefined) c.vma = vmaOf(c.hva);
   return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes, vcpus };
 }
