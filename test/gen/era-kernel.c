@@ -60,6 +60,24 @@ struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long 
   unsigned long userspace_addr; uint32_t flags; short id; };
 struct kvm_memslots { uint64_t generation; struct kvm_memory_slot memslots[512]; short id_to_index[512]; int lru_slot; int used_slots; };
 struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; VCPUS };
+#elif ERA == 5 /* 5.17 - 6.0: rb-trees, each slot linked into both sets of its address space; vcpu_array xarray */
+struct rb_node { unsigned long __rb_parent_color; struct rb_node *rb_right; struct rb_node *rb_left; };
+struct rb_root { struct rb_node *rb_node; };
+struct rb_root_cached { struct rb_root rb_root; struct rb_node *rb_leftmost; };
+struct hlist_node { struct hlist_node *next, **pprev; };
+struct hlist_head { struct hlist_node *first; };
+struct interval_tree_node { struct rb_node rb; unsigned long start; unsigned long last; unsigned long __subtree_last; };
+struct xarray { unsigned int xa_lock; unsigned int xa_flags; void *xa_head; };
+struct xa_node { unsigned char shift; unsigned char offset; unsigned char count; unsigned char nr_values;
+  struct xa_node *parent; struct xarray *array; struct list_head private_list; void *slots[64]; unsigned long marks[3][1]; };
+struct kvm_memory_slot { struct hlist_node id_node[2]; struct interval_tree_node hva_node[2]; struct rb_node gfn_node[2];
+  uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6]; unsigned long userspace_addr;
+  uint32_t flags; short id; uint16_t as_id; };
+struct kvm_memslots { uint64_t generation; long last_used_slot; struct rb_root_cached hva_tree; struct rb_root gfn_tree;
+  struct hlist_head id_hash[128]; int node_idx; };
+struct kvm { struct mm_struct *mm; struct kvm_memslots __memslots[2][2]; struct kvm_memslots *memslots[2];
+  struct xarray vcpu_array; int online_vcpus; };
+struct xa_node *xa_node_anchor;
 #else /* 5.10 - 5.16: flexible array, as_id cached in the slot */
 struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
   unsigned long userspace_addr; uint32_t flags; short id; uint16_t as_id; };

@@ -21,6 +21,7 @@ const ERAS = [
   { era: 2 as const, name: '3.3–3.18', probe: /without count/ },
   { era: 3 as const, name: '4.2–5.6', probe: /used_slots/ },
   { era: 4 as const, name: '5.10–5.16', probe: /used_slots/ },
+  { era: 5 as const, name: '5.17–6.0', probe: /rb-tree/ },
 ];
 
 for (const e of ERAS) {

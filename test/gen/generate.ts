@@ -133,7 +133,7 @@ function symbols(vmlinux: string): Map<string, bigint> {
   return out;
 }
 
-export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump {
+export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedDump {
   const src = 'test/gen/era-kernel.c';
   const vmlinux = join(dir, `vmlinux-era${era}`);
   const kvmKo = join(dir, `kvm-era${era}.ko`);
@@ -230,8 +230,34 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
   const multiAs = era >= 3;
   if (multiAs) slots.push({ id: 0, asId: 1, baseGfn: 0xa0n, npages: 0x20n, ua: 0x7f00d0000000n, flags: 0 });
   const setVa = [POB + 0x2a00000n, POB + 0x2c00000n];
+  const rbTree = T.set.has('gfn_tree');
   for (const as of multiAs ? [0, 1] : [0]) {
     const mine = slots.filter((s) => s.asId === as).sort((a, b) => (a.baseGfn < b.baseGfn ? 1 : -1));
+    if (rbTree) {
+      // 5.17+: the active set of an address space is __memslots[as][active]; its node_idx picks which of
+      // each slot's two gfn_node entries links it into this set's tree. AS 0 uses copy 1, AS 1 copy 0.
+      const active = as === 0 ? 1 : 0;
+      const set = kvm + T.kvm.off('__memslots') + BigInt((as * 2 + active) * T.set.size);
+      w64(set + T.set.off('generation'), 0x10n + BigInt(as));
+      mem.u32(pa(set + T.set.off('node_idx')), active);
+      const nodeOff = T.slot.off('gfn_node') + BigInt(active * 24);
+      const ascending = [...mine].reverse();
+      const addrs = ascending.map(() => alloc(T.slot.size));
+      ascending.forEach((sl, i) => {
+        const at = addrs[i];
+        w64(at + T.slot.off('base_gfn'), sl.baseGfn);
+        w64(at + T.slot.off('npages'), sl.npages);
+        w64(at + T.slot.off('userspace_addr'), sl.ua);
+        mem.u32(pa(at + T.slot.off('flags')), sl.flags);
+        mem.u16(pa(at + T.slot.off('id')), sl.id);
+        mem.u16(pa(at + T.slot.off('as_id')), as);
+        // A right-leaning chain is a valid binary search tree: in-order = ascending base_gfn.
+        w64(at + nodeOff + 8n, addrs[i + 1] ? addrs[i + 1] + nodeOff : 0n); // rb_right
+      });
+      w64(set + T.set.off('gfn_tree'), addrs.length ? addrs[0] + nodeOff : 0n);
+      w64(kvm + T.kvm.off('memslots') + BigInt(as * 8), set);
+      continue;
+    }
     const set = setVa[as];
     mem.write(pa(set), Buffer.alloc(Math.min(T.set.size || 0x1000, 0x100000)));
     w64(set + T.set.off('generation'), 0x10n + BigInt(as));
@@ -322,10 +348,18 @@ export function generateEraDump(era: 1 | 2 | 3 | 4, dir: string): GeneratedDump 
     w64(v + vcpuT.off('run'), r);
     const rip = 0xfff0n + BigInt(i);
     w64(v + regsOff + 16n * 8n, rip); // regs[VCPU_REGS_RIP = 16]
-    w64(kvm + T.kvm.off('vcpus') + BigInt(i * 8), v);
+    if (T.kvm.has('vcpus')) w64(kvm + T.kvm.off('vcpus') + BigInt(i * 8), v);
     vcpus.push({ idx: i, addr: v, exitReason: e.code, exitName: e.name, mode: e.mode, rip });
   });
   mem.u32(pa(kvm + T.kvm.off('online_vcpus')), exits.length);
+  if (T.kvm.has('vcpu_array')) {
+    // 5.17+: an xarray with one leaf node (shift 0) holding vcpus 0..3; the head is the node | 2.
+    const nodeT = L(kvmKo, 'xa_node');
+    const node = alloc(nodeT.size, 256n);
+    exits.forEach((_, i) => w64(node + nodeT.off('slots') + BigInt(i * 8), vcpus[i].addr));
+    mem.write(pa(node + nodeT.off('count')), Buffer.from([exits.length]));
+    w64(kvm + T.kvm.off('vcpu_array') + L(kvmKo, 'xarray').off('xa_head'), node | 2n);
+  }
 
   // The VMM's VMAs on the mm->mmap list: one per slot mapping, sorted by address.
   const vmaT = L(vmlinux, 'vm_area_struct');
