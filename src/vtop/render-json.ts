@@ -45,6 +45,10 @@ export function translationJson(t: Translation): Record<string, unknown> {
   if (t.vm !== undefined) o.vm = hex(t.vm);
   if (t.memslot) o.memslot = memslotJson(t.memslot);
   if (t.hva !== undefined) o.hva = hex(t.hva);
+  if (t.gmem) {
+    o.backing = 'guest_memfd';
+    o.gmem = { file: hex(t.gmem.file), index: hex(t.gmem.index), ...(t.gmem.page !== undefined ? { page: hex(t.gmem.page) } : {}) };
+  }
   if (t.hpa !== undefined) o.hpa = hex(t.hpa);
   if (t.pageSize !== undefined) o.pageSize = Number(t.pageSize);
   o.levels = t.levels.map((l) => ({ name: l.name, entry: hex(l.entry), value: hex(l.value) }));

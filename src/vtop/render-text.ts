@@ -27,7 +27,7 @@ const PAGE_LABEL: Record<string, string> = { '2097152': '(2MB)', '1073741824': '
 export function renderTranslation(t: Translation): string {
   const lines: string[] = [];
   lines.push(`${mkstring('GUEST PHYSICAL', COL, false, 'L')}  ${mkstring('HOST VIRTUAL', COL, false, 'L')}  HOST PHYSICAL`);
-  const hva = t.hva !== undefined ? hexBare(t.hva) : '';
+  const hva = t.hva !== undefined ? hexBare(t.hva) : t.gmem ? '(guest_memfd)' : '';
   let hpa: string;
   if (t.hpa !== undefined) hpa = hexBare(t.hpa);
   else if (t.error?.code === 'GPA_NOT_IN_MEMSLOT') hpa = '(not in any memslot)';
@@ -36,6 +36,11 @@ export function renderTranslation(t: Translation): string {
   lines.push(`${mkstring(hexBare(t.gpa), COL, false, 'L')}  ${mkstring(hva, COL, false, 'L')}  ${hpa}`.trimEnd());
   lines.push('');
   for (const l of t.levels) lines.push(`   ${l.name}: ${hexBare(l.entry)} => ${hexBare(l.value)}`);
+  // A private guest_memfd page: no page tables, the page comes from the gmem file's page cache.
+  if (t.gmem) {
+    lines.push(`   GMEM: file ${hexBare(t.gmem.file)} index ${hexBare(t.gmem.index)} => ${t.gmem.page !== undefined ? `page ${hexBare(t.gmem.page)}` : 'not in the page cache'}`);
+    if (t.hpa !== undefined) lines.push(`  PAGE: ${hexBare(t.hpa & ~0xfffn)}  `);
+  }
   if (t.hpa !== undefined && t.pte !== undefined && t.pageSize !== undefined) {
     const base = t.hpa & ~(t.pageSize - 1n);
     const label = PAGE_LABEL[t.pageSize.toString()];

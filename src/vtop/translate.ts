@@ -7,7 +7,8 @@ import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { paddrPrlen, readPage } from '../kernel/page.js';
 import { findVma, vmaFilePath } from '../kernel/vma.js';
-import { type AddressSpace, findSlot, MEMSLOT_FLAGS } from '../kvm/memslots.js';
+import { gmemPage, isGmemSlot, isPrivate } from '../kvm/gmem.js';
+import { type AddressSpace, findSlot, type Memslot, MEMSLOT_FLAGS } from '../kvm/memslots.js';
 import { type Translation } from './translation.js';
 
 const PAGE_SHIFT = 12n;
@@ -93,6 +94,11 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
   t.memslot = slot;
   // gfn arithmetic and the kernel image mapping are #defines; so are the flag names shown for the slot.
   t.constants = ['PAGE_SHIFT', '__START_KERNEL_map', ...MEMSLOT_FLAGS.filter(([bit]) => slot.flags & bit).map(([, , c]) => c)];
+  if (isGmemSlot(slot)) {
+    t.constants.push('KVM_MEM_GUEST_MEMFD');
+    // A private page has no hva: never walk userspace_addr for it.
+    if (isPrivate(k, vm.kvm, slot, gfn)) return gmemTranslation(k, t, slot, gfn, gpa);
+  }
   const hva = slot.userspaceAddr + ((gfn - slot.baseGfn) << PAGE_SHIFT) + (gpa & 0xfffn);
   t.hva = hva;
   try {
@@ -130,5 +136,24 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
     }
     throw cause;
   }
+  return t;
+}
+
+/** A private page of a guest_memfd slot: its hpa from the gmem file's page cache, or why there is none. */
+function gmemTranslation(k: Kernel, t: Translation, slot: Memslot, gfn: bigint, gpa: bigint): Translation {
+  const g = gmemPage(k, slot, gfn);
+  t.gmem = g;
+  if (g.pfn === undefined) {
+    t.error = {
+      code: 'GMEM_PAGE_NOT_IN_CACHE',
+      message: `gpa ${hex(gpa)} is a private page of guest_memfd slot ${slot.id}: it has no hva, and index ${hex(g.index)} of the gmem file ${hex(g.file)} is not in its page cache (never faulted in, or freed)`,
+    };
+    return t;
+  }
+  t.hpa = (g.pfn << PAGE_SHIFT) + (gpa & 0xfffn);
+  t.pageSize = 1n << PAGE_SHIFT;
+  const state = k.mem.pageState(t.hpa);
+  t.pageInDump = state === 'present' || state === 'zero';
+  addPage(k, t);
   return t;
 }

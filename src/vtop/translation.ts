@@ -51,6 +51,8 @@ export interface Translation {
   /** crash's PADDR_PRLEN: hex digits of the memory size crash computes (width of the PHYSICAL column). */
   paddrPrlen?: number;
   error?: TranslationError;
+  /** A private page of a guest_memfd slot: no hva, the page came from the gmem file's page cache. */
+  gmem?: { file: bigint; index: bigint; page?: bigint; pfn?: bigint };
   /** Kernel #defines this answer relied on (no type source carries them): names into CONSTANTS. */
   constants?: ConstantName[];
 }

@@ -8,10 +8,17 @@
 #include <stdint.h>
 
 struct list_head { struct list_head *next, *prev; };
+struct xarray { unsigned int xa_lock; unsigned int xa_flags; void *xa_head; };
+struct xa_node { unsigned char shift; unsigned char offset; unsigned char count; unsigned char nr_values;
+  struct xa_node *parent; struct xarray *array; struct list_head private_list; void *slots[64]; unsigned long marks[3][1]; };
+struct address_space { void *host; struct xarray i_pages; };
+struct page { unsigned long flags; struct list_head lru; void *mapping; unsigned long index; unsigned long private;
+  int _mapcount; int _refcount; unsigned long memcg_data; };
 struct qstr { uint32_t hash; uint32_t len; const unsigned char *name; };
 struct dentry { unsigned int d_flags; struct qstr d_name; struct dentry *d_parent; };
 struct path { void *mnt; struct dentry *dentry; };
-struct file { struct path f_path; void *f_inode; const void *f_op; unsigned int f_flags; void *private_data; };
+struct file { struct path f_path; void *f_inode; const void *f_op; unsigned int f_flags; void *private_data;
+  struct address_space *f_mapping; };
 struct fdtable { unsigned int max_fds; struct file **fd; };
 struct files_struct { int count; struct fdtable *fdt; };
 struct vm_area_struct;
@@ -28,6 +35,10 @@ struct module { int state; struct list_head list; char name[56]; struct mod_kall
 struct task_struct init_task;
 struct list_head modules;
 unsigned long page_offset_base;
+unsigned long vmemmap_base;
+struct page *page_anchor;
+struct address_space *address_space_anchor;
+struct xa_node *xa_anchor;
 unsigned long init_top_pgt[512] __attribute__((aligned(4096)));
 /* Keep every type the tool reads in the DWARF. */
 struct module *module_anchor;
@@ -60,24 +71,29 @@ struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long 
   unsigned long userspace_addr; uint32_t flags; short id; };
 struct kvm_memslots { uint64_t generation; struct kvm_memory_slot memslots[512]; short id_to_index[512]; int lru_slot; int used_slots; };
 struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots[2]; VCPUS };
-#elif ERA == 5 /* 5.17 - 6.0: rb-trees, each slot linked into both sets of its address space; vcpu_array xarray */
+#elif ERA == 5 || ERA == 6 /* 5.17 - 6.0: rb-trees, each slot linked into both sets of its address space; vcpu_array
+ * xarray. ERA 6 = 6.8+: guest_memfd (slot->gmem) and the memory attributes xarray (kvm->mem_attr_array). */
 struct rb_node { unsigned long __rb_parent_color; struct rb_node *rb_right; struct rb_node *rb_left; };
 struct rb_root { struct rb_node *rb_node; };
 struct rb_root_cached { struct rb_root rb_root; struct rb_node *rb_leftmost; };
 struct hlist_node { struct hlist_node *next, **pprev; };
 struct hlist_head { struct hlist_node *first; };
 struct interval_tree_node { struct rb_node rb; unsigned long start; unsigned long last; unsigned long __subtree_last; };
-struct xarray { unsigned int xa_lock; unsigned int xa_flags; void *xa_head; };
-struct xa_node { unsigned char shift; unsigned char offset; unsigned char count; unsigned char nr_values;
-  struct xa_node *parent; struct xarray *array; struct list_head private_list; void *slots[64]; unsigned long marks[3][1]; };
 struct kvm_memory_slot { struct hlist_node id_node[2]; struct interval_tree_node hva_node[2]; struct rb_node gfn_node[2];
   uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6]; unsigned long userspace_addr;
-  uint32_t flags; short id; uint16_t as_id; };
+  uint32_t flags; short id; uint16_t as_id;
+#if ERA == 6
+  struct { struct file *file; unsigned long pgoff; } gmem;
+#endif
+};
 struct kvm_memslots { uint64_t generation; long last_used_slot; struct rb_root_cached hva_tree; struct rb_root gfn_tree;
   struct hlist_head id_hash[128]; int node_idx; };
 struct kvm { struct mm_struct *mm; struct kvm_memslots __memslots[2][2]; struct kvm_memslots *memslots[2];
-  struct xarray vcpu_array; int online_vcpus; };
-struct xa_node *xa_node_anchor;
+  struct xarray vcpu_array; int online_vcpus;
+#if ERA == 6
+  struct xarray mem_attr_array;
+#endif
+};
 #else /* 5.10 - 5.16: flexible array, as_id cached in the slot */
 struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];
   unsigned long userspace_addr; uint32_t flags; short id; uint16_t as_id; };

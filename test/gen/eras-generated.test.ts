@@ -22,6 +22,7 @@ const ERAS = [
   { era: 3 as const, name: '4.2–5.6', probe: /used_slots/ },
   { era: 4 as const, name: '5.10–5.16', probe: /used_slots/ },
   { era: 5 as const, name: '5.17–6.0', probe: /rb-tree/ },
+  { era: 6 as const, name: '6.8+ with guest_memfd', probe: /rb-tree/ },
 ];
 
 for (const e of ERAS) {
@@ -45,8 +46,8 @@ for (const e of ERAS) {
           const got = out.find((o: { gpa: string }) => o.gpa === hex(c.gpa));
           assert.equal(got.vm, hex(g.kvm));
           assert.deepEqual(
-            [got.hva, got.hpa, got.pageSize, got.error?.code],
-            [c.hva === undefined ? undefined : hex(c.hva), c.hpa === undefined ? undefined : hex(c.hpa), c.pageSize, c.error],
+            [got.hva, got.hpa, got.pageSize, got.error?.code, got.backing],
+            [c.hva === undefined ? undefined : hex(c.hva), c.hpa === undefined ? undefined : hex(c.hpa), c.pageSize, c.error, c.backing],
             `gpa ${hex(c.gpa)}: ${got.error?.message ?? ''}`,
           );
           // The VMA section comes from the mm->mmap list of these kernels.

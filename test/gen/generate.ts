@@ -30,6 +30,7 @@ export interface GenCase {
   hpa?: bigint;
   pageSize?: number;
   error?: string;
+  backing?: string;
   /** The struct vm_area_struct that maps the hva. */
   vma?: bigint;
 }
@@ -133,7 +134,7 @@ function symbols(vmlinux: string): Map<string, bigint> {
   return out;
 }
 
-export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedDump {
+export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string): GeneratedDump {
   const src = 'test/gen/era-kernel.c';
   const vmlinux = join(dir, `vmlinux-era${era}`);
   const kvmKo = join(dir, `kvm-era${era}.ko`);
@@ -229,7 +230,54 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedD
   ];
   const multiAs = era >= 3;
   if (multiAs) slots.push({ id: 0, asId: 1, baseGfn: 0xa0n, npages: 0x20n, ua: 0x7f00d0000000n, flags: 0 });
+  // 6.8+: a guest_memfd slot (KVM_MEM_GUEST_MEMFD) whose private pages live in a gmem file's page cache.
+  const gmem = T.slot.has('gmem');
+  const GMEM_PGOFF = 0x10n;
+  if (gmem) slots.push({ id: 4, asId: 0, baseGfn: 0x200000n, npages: 0x100n, ua: 0x7f00e0000000n, flags: 4 });
+  const VMEMMAP = 0xffffea0000000000n;
+  const pageSize = BigInt(L(vmlinux, 'page').size);
+  // An xarray writer: nodes of 64 slots, the root tall enough for the largest index stored.
+  const nodeT = L(vmlinux, 'xa_node');
+  const xaStore = (xa: bigint, maxIndex: bigint, index: bigint, entry: bigint) => {
+    const headAt = xa + L(vmlinux, 'xarray').off('xa_head');
+    let head = mem.get(pa(headAt));
+    const newNode = (shift: number) => {
+      const n = alloc(nodeT.size, 256n);
+      mem.write(pa(n + nodeT.off('shift')), Buffer.from([shift]));
+      return n;
+    };
+    if (head === 0n) {
+      let shift = 0;
+      while (maxIndex >> BigInt(shift + 6) > 0n) shift += 6;
+      head = newNode(shift) | 2n;
+      w64(headAt, head);
+    }
+    let node = head - 2n;
+    for (;;) {
+      const shift = BigInt(mem.get(pa(node + nodeT.off('shift'))) & 0xffn);
+      const slot = node + nodeT.off('slots') + ((index >> shift) & 63n) * 8n;
+      if (shift === 0n) return w64(slot, entry);
+      let child = mem.get(pa(slot));
+      if (child === 0n) {
+        child = newNode(Number(shift) - 6) | 2n;
+        w64(slot, child);
+      }
+      node = child - 2n;
+    }
+  };
   const setVa = [POB + 0x2a00000n, POB + 0x2c00000n];
+  // The gmem file: its page cache holds index pgoff+0 (pfn 0x4300); index pgoff+1 was never faulted in.
+  let gfile = 0n;
+  if (gmem) {
+    w64(rt('vmemmap_base'), VMEMMAP);
+    const mapping = alloc(L(vmlinux, 'address_space').size);
+    gfile = alloc(T.file.size);
+    w64(gfile + T.file.off('f_mapping'), mapping);
+    xaStore(mapping + L(vmlinux, 'address_space').off('i_pages'), GMEM_PGOFF + 0xffn, GMEM_PGOFF, VMEMMAP + 0x4300n * pageSize);
+    // gfns 0x200000 and 0x200001 are private (KVM_MEMORY_ATTRIBUTE_PRIVATE, as xa_mk_value), 0x200002 shared.
+    const attrs = kvm + T.kvm.off('mem_attr_array');
+    for (const g of [0x200000n, 0x200001n]) xaStore(attrs, 0x2000ffn, g, (8n << 1n) | 1n);
+  }
   const rbTree = T.set.has('gfn_tree');
   for (const as of multiAs ? [0, 1] : [0]) {
     const mine = slots.filter((s) => s.asId === as).sort((a, b) => (a.baseGfn < b.baseGfn ? 1 : -1));
@@ -251,6 +299,10 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedD
         mem.u32(pa(at + T.slot.off('flags')), sl.flags);
         mem.u16(pa(at + T.slot.off('id')), sl.id);
         mem.u16(pa(at + T.slot.off('as_id')), as);
+        if (gmem && sl.flags & 4) {
+          w64(at + offPath(kvmKo, 'kvm_memory_slot', 'gmem.pgoff'), GMEM_PGOFF);
+          w64(at + offPath(kvmKo, 'kvm_memory_slot', 'gmem.file'), gfile);
+        }
         // A right-leaning chain is a valid binary search tree: in-order = ascending base_gfn.
         w64(at + nodeOff + 8n, addrs[i + 1] ? addrs[i + 1] + nodeOff : 0n); // rb_right
       });
@@ -310,6 +362,11 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedD
   marker(0x4201000n, `ERA${era} gpa=0x100201000`);
   map(0x7f0080000000n, 0x40000000n, 0x40000000);
   marker(0x50000000n, `ERA${era} gpa=0x150000000`);
+  if (gmem) {
+    marker(0x4300000n, `ERA${era} gpa=0x200000000 private`);
+    map(0x7f00e0002000n, 0x4004000n, 0x1000);
+    marker(0x4004000n, `ERA${era} gpa=0x200002000 shared`);
+  }
   if (multiAs) {
     map(0x7f00d0001000n, 0x4002000n, 0x1000);
     marker(0x4002000n, `ERA${era} gpa=0xa1000 smm`);
@@ -324,6 +381,13 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedD
     { gpa: 0xfffc0000n, asId: 0, hva: 0x7f00c0000000n, error: 'NOT_PRESENT' },
   ];
   if (multiAs) cases.push({ gpa: 0xa1000n, asId: 1, hva: 0x7f00d0001000n, hpa: 0x4002000n, pageSize: 0x1000 });
+  if (gmem) {
+    cases.push(
+      { gpa: 0x200000123n, asId: 0, hpa: 0x4300123n, pageSize: 0x1000, backing: 'guest_memfd' }, // private, in the page cache
+      { gpa: 0x200001000n, asId: 0, error: 'GMEM_PAGE_NOT_IN_CACHE', backing: 'guest_memfd' }, // private, never faulted in
+      { gpa: 0x200002000n, asId: 0, hva: 0x7f00e0002000n, hpa: 0x4004000n, pageSize: 0x1000 }, // shared: through the hva
+    );
+  }
 
   // vCPUs in kvm->vcpus[], each stopped at a different exit (kvm_run laid out as the uapi header does).
   const vcpuT = L(kvmKo, 'kvm_vcpu');
@@ -354,11 +418,11 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5, dir: string): GeneratedD
   mem.u32(pa(kvm + T.kvm.off('online_vcpus')), exits.length);
   if (T.kvm.has('vcpu_array')) {
     // 5.17+: an xarray with one leaf node (shift 0) holding vcpus 0..3; the head is the node | 2.
-    const nodeT = L(kvmKo, 'xa_node');
+    const nodeT = L(vmlinux, 'xa_node');
     const node = alloc(nodeT.size, 256n);
     exits.forEach((_, i) => w64(node + nodeT.off('slots') + BigInt(i * 8), vcpus[i].addr));
     mem.write(pa(node + nodeT.off('count')), Buffer.from([exits.length]));
-    w64(kvm + T.kvm.off('vcpu_array') + L(kvmKo, 'xarray').off('xa_head'), node | 2n);
+    w64(kvm + T.kvm.off('vcpu_array') + L(vmlinux, 'xarray').off('xa_head'), node | 2n);
   }
 
   // The VMM's VMAs on the mm->mmap list: one per slot mapping, sorted by address.
