@@ -59,6 +59,11 @@ for (const e of ERAS) {
       const out = runCli(['memslots', g.dump, g.vmlinux, '--kvm-debuginfo', g.kvmKo, '-g', String(g.pid), '--json']).json();
       const text = JSON.stringify(out);
       for (const s of g.slots) assert.ok(text.includes(`"userspaceAddr":"${hex(s.ua)}"`), `slot ${s.id} as ${s.asId}`);
+      // The array eras' generator marks address space 1 as caught mid-update (generation bit 63).
+      const vm = Array.isArray(out) ? out[0] : out;
+      const as1 = vm.addressSpaces.find((a: { asId: number }) => a.asId === 1);
+      assert.equal(as1 !== undefined, e.era >= 3, 'eras from 4.2 on have the SMM address space');
+      if (as1) assert.equal(as1.updateInProgress, e.era <= 4, JSON.stringify(as1));
     });
     it('vcpus decodes each vCPU’s exit (MMIO, SYSTEM_EVENT, INTERNAL_ERROR, X86_WRMSR) and flags the one in guest mode', () => {
       const out = runCli(['vcpus', g.dump, g.vmlinux, '--kvm-debuginfo', g.kvmKo, '-g', String(g.pid), '--json']).json();

@@ -312,7 +312,8 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string): Genera
     }
     const set = setVa[as];
     mem.write(pa(set), Buffer.alloc(Math.min(T.set.size || 0x1000, 0x100000)));
-    w64(set + T.set.off('generation'), 0x10n + BigInt(as));
+    // Address space 1 was caught mid-update: KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS (bit 63) in its generation.
+    w64(set + T.set.off('generation'), (0x10n + BigInt(as)) | (as === 1 ? 1n << 63n : 0n));
     const arr = set + T.set.off('memslots');
     const size = BigInt(T.slot.size);
     mine.forEach((s, i) => {
