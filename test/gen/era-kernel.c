@@ -3,8 +3,13 @@
  * so nothing depends on matching a real kernel's offsets). Built twice per era with gcc -g:
  *   gcc -g -O0 -DERA=N -o vmlinux era-kernel.c            (ET_EXEC: the globals below have symbols)
  *   gcc -g -O0 -DERA=N -DKVM_MODULE -c -o kvm.ko era-kernel.c  (ET_REL: kvm's types, relocated DWARF)
- * Sources read: include/linux/kvm_host.h of v3.2 (nmemslots), v3.10 (no count), v4.19 (used_slots, 2 address
- * spaces), v5.14 (flexible memslots[], as_id) as summarized with sources in shared/docs/RESEARCH.md §1.1. */
+ * Sources: shared/docs/RESEARCH.md §1.1 (sourced per era), and the kernel patches themselves as found with the
+ * search tool: "KVM: Dynamically size memslot array based on number of used slots" (5.7: memslots[] flexible, after
+ * id_to_index[], lru_slot, used_slots) and "KVM: Keep memslots in tree-based structures instead of array-based
+ * ones" (5.17: generation, last_used_slot, hva_tree, gfn_tree, id_hash[128], node_idx; kvm->__memslots[AS][2]
+ * next to kvm->memslots[AS]; kvm_memory_slot's id_node[2]/hva_node[2]/gfn_node[2]). Structures are reduced to the
+ * members the tool reads, in the kernel's order. ERA 6 (6.8+) adds slot->gmem and kvm->mem_attr_array; it keeps
+ * the mm->mmap VMA list (6.1+ kernels use the maple tree, which the real 6.1 dumps cover). */
 #include <stdint.h>
 
 struct list_head { struct list_head *next, *prev; };
