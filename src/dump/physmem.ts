@@ -30,6 +30,8 @@ export interface PhysicalMemory {
   readonly info: DumpInfo;
   /** Raw VMCOREINFO text (KEY=VALUE lines), if the dump has it. */
   readonly vmcoreinfo?: string;
+  /** The kernel's phys_base where the format records it outside VMCOREINFO (kdump sub-header). */
+  readonly physBase?: bigint;
   /** ELF notes found in the dump (NT_PRSTATUS, QEMU, VMCOREINFO ...), undecoded. */
   readonly notes: DumpNote[];
   /** Physical ranges the dump describes (RAM), sorted. */

@@ -61,6 +61,17 @@ export function openSession(o: SessionOptions): Session {
     throw new QvError('NO_VMCOREINFO', `${o.dump[0]}: the dump has no VMCOREINFO note, so the kernel's layout (KASLR offset, phys_base, page tables) is unknown. Dumps from kdump and from QEMU with -device vmcoreinfo have one`);
   }
   const vi = parseVmcoreInfo(mem.vmcoreinfo);
+  // Older kernels export no NUMBER(phys_base); makedumpfile's sub-header still records it.
+  if (vi.physBase === undefined && mem.physBase !== undefined) vi.physBase = mem.physBase;
+  try {
+    return openWithVmcoreinfo(mem, vi, o, progress);
+  } catch (e) {
+    mem.close();
+    throw e;
+  }
+}
+
+function openWithVmcoreinfo(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions, progress: (m: string) => void): Session {
   const release = vi.osrelease ?? '';
   if (!o.vmlinux && o.fetchDebuginfo) {
     const version = debianVersion(utsVersion(mem, vi));
@@ -70,18 +81,29 @@ export function openSession(o: SessionOptions): Session {
   }
   if (!o.vmlinux && (o.types ?? 'auto') !== 'dwarf') return dumpOnlySession(mem, vi, o, progress);
   if (!o.vmlinux) {
-    mem.close();
     throw new QvError(
       'NO_VMLINUX',
       `no vmlinux given: give the debug vmlinux of ${release || 'the dump\'s kernel'} (Debian: /usr/lib/debug/boot/vmlinux-${release} from linux-image-${release}-dbg)`,
     );
   }
   const vmSrc = new FileSource(o.vmlinux, 256);
+  const opened: FileSource[] = [vmSrc];
+  try {
+    return withDebugFiles(mem, vi, { ...o, vmlinux: o.vmlinux }, vmSrc, opened, progress);
+  } catch (e) {
+    for (const f of opened) f.close();
+    throw e;
+  }
+}
+
+function withDebugFiles(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions & { vmlinux: string }, vmSrc: FileSource, opened: FileSource[], progress: (m: string) => void): Session {
+  const release = vi.osrelease ?? '';
   const vmlinux = new ElfFile(vmSrc);
   checkVmlinuxMatches(vmlinux, vi.buildId, vi.osrelease);
 
   const kvmPath = o.kvmDebuginfo ?? findKvmDebuginfo(release, o.vmlinux);
   const kvmSrc = new FileSource(kvmPath, 64);
+  opened.push(kvmSrc);
   const kvmKo = new ElfFile(kvmSrc);
   const kvmRelease = moduleRelease(kvmKo);
   if (kvmRelease && release && kvmRelease !== release) {
@@ -114,8 +136,7 @@ export function openSession(o: SessionOptions): Session {
     typesUsed,
     close() {
       mem.close();
-      vmSrc.close();
-      kvmSrc.close();
+      for (const f of opened) f.close();
     },
   };
 }
