@@ -95,9 +95,13 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
   // gfn arithmetic and the kernel image mapping are #defines; so are the flag names shown for the slot.
   t.constants = ['PAGE_SHIFT', '__START_KERNEL_map', ...MEMSLOT_FLAGS.filter(([bit]) => slot.flags & bit).map(([, , c]) => c)];
   if (isGmemSlot(slot)) {
-    t.constants.push('KVM_MEM_GUEST_MEMFD');
-    // A private page has no hva: never walk userspace_addr for it.
-    if (isPrivate(k, vm.kvm, slot, gfn)) return gmemTranslation(k, t, slot, gfn, gpa);
+    // A private page has no hva: never walk userspace_addr for it. If privacy cannot be told, say so.
+    try {
+      if (isPrivate(k, vm.kvm, slot, gfn)) return gmemTranslation(k, t, slot, gfn, gpa);
+    } catch (e) {
+      t.error = { code: (e as { code?: string }).code ?? 'GMEM_UNREADABLE', message: `gpa ${hex(gpa)} is in guest_memfd slot ${slot.id}, but whether it is private cannot be read: ${(e as Error).message}` };
+      return t;
+    }
   }
   const hva = slot.userspaceAddr + ((gfn - slot.baseGfn) << PAGE_SHIFT) + (gpa & 0xfffn);
   t.hva = hva;
