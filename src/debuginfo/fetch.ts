@@ -1,7 +1,8 @@
 // Fetches a Debian kernel's debug files (vmlinux, kvm.ko) into a cache: `apt-get download` the -dbg
 // package of the exact version and unpack only the files needed (the package unpacks to 1.7 GB otherwise).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { QvError } from '../kernel/errors.js';
@@ -26,11 +27,22 @@ export interface FetchedDebuginfo {
   kvmKo: string;
 }
 
-export function fetchDebianDebuginfo(k: DebianKernel, log: (m: string) => void = () => {}): FetchedDebuginfo {
+export interface FetchOptions {
+  /** Where to unpack (default: the tool's cache, qemu-vtop/debuginfo/PACKAGE_VERSION). */
+  dir?: string;
+  /** The .deb's expected sha256; a mismatch is refused. */
+  sha256?: string;
+  /** More paths of the package to unpack (relative, without "./"). */
+  extra?: string[];
+}
+
+export function fetchDebianDebuginfo(k: DebianKernel, log: (m: string) => void = () => {}, o: FetchOptions = {}): FetchedDebuginfo {
   const pkg = `linux-image-${k.release}-dbg`;
-  const dir = join(cacheRoot(), 'debuginfo', `${pkg}_${k.version}`);
-  const files = { vmlinux: join(dir, 'usr/lib/debug/boot', `vmlinux-${k.release}`), kvmKo: join(dir, 'usr/lib/debug/lib/modules', k.release, KVM_KO_REL) };
-  if (existsSync(files.vmlinux) && existsSync(files.kvmKo)) return files;
+  const dir = o.dir ?? join(cacheRoot(), 'debuginfo', `${pkg}_${k.version}`);
+  const rel = { vmlinux: `usr/lib/debug/boot/vmlinux-${k.release}`, kvmKo: `usr/lib/debug/lib/modules/${k.release}/${KVM_KO_REL}` };
+  const files = { vmlinux: join(dir, rel.vmlinux), kvmKo: join(dir, rel.kvmKo) };
+  const want = [rel.vmlinux, rel.kvmKo, ...(o.extra ?? [])];
+  if (want.every((p) => existsSync(join(dir, p)))) return files;
   const tmp = `${dir}.download-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -54,10 +66,13 @@ export function fetchDebianDebuginfo(k: DebianKernel, log: (m: string) => void =
     }
     const deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
     if (!deb) throw new QvError('DEBUGINFO_DOWNLOAD_FAILED', `apt-get download ${pkg}=${k.version} wrote no .deb`);
+    if (o.sha256) {
+      const sum = createHash('sha256').update(readFileSync(join(tmp, deb))).digest('hex');
+      if (sum !== o.sha256) throw new QvError('DEBUGINFO_CHECKSUM', `${deb}: sha256 ${sum}, expected ${o.sha256} for ${pkg}=${k.version}`);
+    }
     const out = join(tmp, 'root');
     mkdirSync(out);
-    const want = [`./usr/lib/debug/boot/vmlinux-${k.release}`, `./usr/lib/debug/lib/modules/${k.release}/${KVM_KO_REL}`];
-    execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" "$2" "$3"', join(tmp, deb), out, ...want], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('sh', ['-c', 'f="$1"; d="$2"; shift 2; dpkg-deb --fsys-tarfile "$f" | tar -x -C "$d" "$@"', 'sh', join(tmp, deb), out, ...want.map((p) => `./${p}`)], { stdio: ['ignore', 'ignore', 'pipe'] });
     mkdirSync(join(dir, '..'), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir); // atomic: a concurrent run sees either nothing or the complete tree
