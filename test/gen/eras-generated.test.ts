@@ -86,3 +86,20 @@ for (const e of ERAS) {
     });
   });
 }
+
+describe('generated dump, 5.17–6.0 era with 5-level paging, kdump-compressed', () => {
+  const g = generateEraDump(5, dir, { levels: 5, format: 'kdump' });
+  it('translates through five levels (a P4D line) from a kdump file', () => {
+    const cases = g.cases.filter((c) => c.asId === 0);
+    const out = runCli([g.dump, g.vmlinux, '--kvm-debuginfo', g.kvmKo, '-g', String(g.pid), '-p', ...cases.map((c) => hex(c.gpa)), '--json']).json();
+    for (const c of cases) {
+      const got = out.find((o: { gpa: string }) => o.gpa === hex(c.gpa));
+      assert.deepEqual([got.hva, got.hpa, got.error?.code], [c.hva === undefined ? undefined : hex(c.hva), c.hpa === undefined ? undefined : hex(c.hpa), c.error], hex(c.gpa));
+      if (c.hpa !== undefined) assert.deepEqual(got.levels.map((l: { name: string }) => l.name).slice(0, 2), ['PGD', 'P4D']);
+    }
+  });
+  it('libkdumpfile reads the same bytes from the kdump file', () => {
+    const lines = execFileSync('/usr/bin/python3', ['test/gen/read-phys.py', g.dump, ...g.probes.map((p) => `${hex(p.pa)}:${p.bytes.length}`)], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(lines, g.probes.map((p) => p.bytes.toString('hex')));
+  });
+});

@@ -5,7 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { writeElfCore } from '../helpers/elfcore-writer.js';
+import { writeKdump } from '../helpers/kdump-writer.js';
 import { pahole, type PaholeMember } from '../helpers/pahole.js';
 
 export const RELEASE = '6.99.0-qvtop-era';
@@ -134,7 +136,15 @@ function symbols(vmlinux: string): Map<string, bigint> {
   return out;
 }
 
-export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string): GeneratedDump {
+export interface GenerateOptions {
+  /** Paging levels of the VMM's page tables (and NUMBER(pgtable_l5_enabled)). */
+  levels?: 4 | 5;
+  /** The dump file's format: an ELF vmcore, or kdump-compressed with zlib pages. */
+  format?: 'elf' | 'kdump';
+}
+
+export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: GenerateOptions = {}): GeneratedDump {
+  const levels = opts.levels ?? 4;
   const src = 'test/gen/era-kernel.c';
   const vmlinux = join(dir, `vmlinux-era${era}`);
   const kvmKo = join(dir, `kvm-era${era}.ko`);
@@ -342,7 +352,8 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string): Genera
   };
   const ix = (va: bigint, s: bigint) => (va >> s) & 0x1ffn;
   const map = (va: bigint, to: bigint, size: number) => {
-    const pud = table(pgdPa, ix(va, 39n));
+    const top = levels === 5 ? table(pgdPa, ix(va, 48n)) : pgdPa; // with 5 levels the PGD points at P4D tables
+    const pud = table(top, ix(va, 39n));
     if (size === 0x40000000) return mem.u64(pud + ix(va, 30n) * 8n, to | P | PSE);
     const pmd = table(pud, ix(va, 30n));
     if (size === 0x200000) return mem.u64(pmd + ix(va, 21n) * 8n, to | P | PSE);
@@ -452,9 +463,15 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string): Genera
     if (last && last.paddr + BigInt(last.data.length) === p) last.data = Buffer.concat([last.data, mem.pages.get(p)!]);
     else segments.push({ paddr: p, data: Buffer.from(mem.pages.get(p)!) });
   }
-  const info = [`OSRELEASE=${RELEASE}`, `BUILD-ID=${buildId}`, 'PAGESIZE=4096', `KERNELOFFSET=${KASLR.toString(16)}`, 'NUMBER(phys_base)=0', `SYMBOL(init_top_pgt)=${rt('init_top_pgt').toString(16)}`, 'NUMBER(pgtable_l5_enabled)=0', ''].join('\n');
-  const dump = join(dir, `vmcore-era${era}.elf`);
-  writeFileSync(dump, writeElfCore(segments, [{ name: 'VMCOREINFO', type: 0, desc: Buffer.from(info) }]));
+  const info = [`OSRELEASE=${RELEASE}`, `BUILD-ID=${buildId}`, 'PAGESIZE=4096', `KERNELOFFSET=${KASLR.toString(16)}`, 'NUMBER(phys_base)=0', `SYMBOL(init_top_pgt)=${rt('init_top_pgt').toString(16)}`, `NUMBER(pgtable_l5_enabled)=${levels === 5 ? 1 : 0}`, ''].join('\n');
+  const format = opts.format ?? 'elf';
+  const dump = join(dir, `vmcore-era${era}${levels === 5 ? '-l5' : ''}.${format}`);
+  if (format === 'elf') writeFileSync(dump, writeElfCore(segments, [{ name: 'VMCOREINFO', type: 0, desc: Buffer.from(info) }]));
+  else {
+    const maxPfn = Number(pfns[pfns.length - 1] >> 12n) + 1;
+    const pages = pfns.map((p) => ({ pfn: Number(p >> 12n), data: mem.pages.get(p)! }));
+    writeFileSync(dump, writeKdump({ maxMapnr: maxPfn, ramPfns: (p) => mem.pages.has(BigInt(p) << 12n), pages, statusBit: 1, encode: (d) => ({ flag: 1, data: deflateSync(d) }), vmcoreinfo: info }));
+  }
   for (const c of cases) if (c.hva !== undefined) c.vma = vmaOf(c.hva);
   return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes, vcpus };
 }
