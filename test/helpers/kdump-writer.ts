@@ -1,5 +1,7 @@
 // Writes kdump-compressed files for tests (header version 6, one file), independent of src/dump/kdump.ts:
 // layout from makedumpfile's diskdump_mod.h. `encode` compresses one page or returns undefined to store it raw.
+// With `shareZeroPage`, zero pages are written as makedumpfile and QEMU do: one raw zero page at the start
+// of the data area that every zero page's descriptor points at.
 
 export interface KdumpPage {
   pfn: number;
@@ -16,6 +18,14 @@ export interface KdumpWriteOptions {
   incomplete?: boolean;
   /** disk_dump_header.header_version (default 6): older versions lack the later sub-header fields. */
   version?: number;
+  shareZeroPage?: boolean;
+  signature?: 'KDUMP   ' | 'DISKDUMP';
+  dumpLevel?: number;
+  /**
+   * Simulates makedumpfile stopped by ENOSPC: only the first `writtenPages` pages (in pfn order) get a
+   * descriptor and data; the later descriptors stay zero, as in the sparse file makedumpfile leaves.
+   */
+  writtenPages?: number;
 }
 
 const BS = 4096;
@@ -26,7 +36,7 @@ export function writeKdump(o: KdumpWriteOptions): Buffer {
   const bitmapBlocks = (2 * bitmapBytes) / BS;
   const subHdrBlocks = 1 + Math.ceil(o.vmcoreinfo.length / BS);
   const header = Buffer.alloc(BS);
-  header.write('KDUMP   ', 0, 'latin1');
+  header.write(o.signature ?? 'KDUMP   ', 0, 'latin1');
   const version = o.version ?? 6;
   header.writeInt32LE(version, 8);
   header.write('Linux', 12, 'latin1');
@@ -38,7 +48,7 @@ export function writeKdump(o: KdumpWriteOptions): Buffer {
   header.writeInt32LE(1, 460);
   const sub = Buffer.alloc(subHdrBlocks * BS);
   const vmcoreinfoOff = BS + BS; // after block 0 and the first sub-header block
-  sub.writeInt32LE(0, 8); // dump_level (v1+)
+  sub.writeInt32LE(o.dumpLevel ?? 0, 8); // dump_level (v1+)
   if (version >= 2) sub.writeBigUInt64LE(BigInt(o.maxMapnr), 24); // end_pfn (v2+; start_pfn 0)
   if (version >= 3) {
     sub.writeBigUInt64LE(BigInt(vmcoreinfoOff), 32);
@@ -58,7 +68,21 @@ export function writeKdump(o: KdumpWriteOptions): Buffer {
   const descs = Buffer.alloc(24 * pages.length);
   const data: Buffer[] = [];
   let off = descStart + descs.length;
+  const zeroPage = Buffer.alloc(BS);
+  const isZero = (b: Buffer) => b.equals(zeroPage);
+  let zeroOff = -1;
+  if (o.shareZeroPage) {
+    zeroOff = off;
+    data.push(Buffer.alloc(BS));
+    off += BS;
+  }
   pages.forEach((p, i) => {
+    if (o.writtenPages !== undefined && i >= o.writtenPages) return;
+    if (zeroOff >= 0 && isZero(p.data)) {
+      descs.writeBigInt64LE(BigInt(zeroOff), i * 24);
+      descs.writeUInt32LE(BS, i * 24 + 8);
+      return;
+    }
     const enc = o.encode(p.data);
     const body = enc ? enc.data : p.data;
     descs.writeBigInt64LE(BigInt(off), i * 24);
