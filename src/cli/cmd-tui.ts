@@ -1,21 +1,36 @@
-// `qemu-vtop tui DUMP [VMLINUX]`: load once, then browse VMs, memslots and vCPUs and translate live.
+// `qemu-vtop tui DUMP [VMLINUX]`: load once (a line per stage while it loads), then browse VMs, memslots
+// and vCPUs and translate live. Exit status: 0 on q, 130 on Ctrl-C, 143 on SIGTERM, 2 if loading failed.
 import { type Command } from 'commander';
-import { TuiModel } from '../tui/model.js';
+import { LoadProgress } from '../tui/progress.js';
+import { TuiState } from '../tui/state.js';
+import { type Session } from '../vtop/session.js';
+import { classify } from './args.js';
 import { addLoadOptions, guarded, type LoadOptions, loadSession } from './common.js';
 
 export function tuiCommand(p: Command): void {
-  addLoadOptions(p.command('tui').description('interactive browser of the VMs, memslots and vCPUs of a dump'))
+  addLoadOptions(p.command('tui').description('interactive browser of the VMs, memslots and vCPUs of a dump; translate addresses live'))
     .argument('[files...]', 'the dump and (optionally) the debug vmlinux')
     .action(
       guarded(async (files: string[], o: LoadOptions) => {
-        if (!process.stdout.isTTY) throw new Error('tui needs a terminal (stdout is not a TTY); use the other commands in scripts');
-        process.stderr.write('qemu-vtop: loading the dump and its types...\n');
-        const s = loadSession(files, o);
+        if (!process.stdout.isTTY || !process.stdin.isTTY) throw new Error('tui needs a terminal (stdin and stdout must be a TTY); in scripts use vms, memslots, vcpus and vtop');
+        const dump = classify(files, o).dump;
+        const progress = new LoadProgress(process.stderr, `loading ${dump.join(' ')}`);
+        let s: Session | undefined;
+        let state: TuiState;
+        try {
+          progress.step('opening the dump');
+          s = loadSession(files, o, (m) => progress.step(m));
+          progress.step("finding VMs (the VMMs' kvm-vm files and kvm.ko's vm_list)");
+          state = new TuiState(s.kernel);
+          progress.done();
+        } catch (e) {
+          progress.failed();
+          s?.close();
+          throw e;
+        }
         const { runTui } = await import('../tui/app.js');
         try {
-          const model = new TuiModel(s.kernel);
-          const title = `${files.join(' ')}  ${s.vmcoreinfo.osrelease ?? ''}  types: ${s.typesUsed.split(':')[0]}`;
-          await runTui(model, title);
+          process.exitCode = await runTui(state, { dump: dump.join(' '), release: s.vmcoreinfo.osrelease, types: s.typesUsed.split(':')[0] });
         } finally {
           s.close();
         }

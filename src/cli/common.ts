@@ -37,7 +37,8 @@ export function addLoadOptions(c: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
-export function loadSession(files: string[], o: LoadOptions): Session {
+/** `progress` replaces the default (a line on stderr per stage, when stderr is a terminal). */
+export function loadSession(files: string[], o: LoadOptions, progress?: (msg: string) => void): Session {
   const inputs = classify(files, o);
   return openSession({
     ...inputs,
@@ -48,9 +49,11 @@ export function loadSession(files: string[], o: LoadOptions): Session {
     kallsyms: o.kallsyms,
     btf: o.btf,
     btfKvm: o.btfKvm,
-    progress: (m) => {
-      if (process.stderr.isTTY) process.stderr.write(`${m}...\n`);
-    },
+    progress:
+      progress ??
+      ((m) => {
+        if (process.stderr.isTTY) process.stderr.write(`${m}...\n`);
+      }),
   });
 }
 

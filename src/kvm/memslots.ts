@@ -165,6 +165,11 @@ export function findSlot(space: AddressSpace, gfn: bigint): Memslot | undefined 
   return space.slots.find((s) => gfn >= s.baseGfn && gfn < s.baseGfn + s.npages);
 }
 
+/** The gpa `offset` bytes into a slot, or undefined when the offset is past the slot's end. */
+export function gpaInSlot(slot: Memslot, offset: bigint): bigint | undefined {
+  return offset >= 0n && offset < slot.npages << 12n ? (slot.baseGfn << 12n) + offset : undefined;
+}
+
 /** The reverse of gpa->hva: the gpa (and address space) whose slot maps `hva`, if any slot does. */
 export function gpaOfHva(spaces: AddressSpace[], hva: bigint): { gpa: bigint; asId: number; slot: Memslot } | undefined {
   for (const sp of spaces) {

@@ -1,0 +1,34 @@
+// What a person types in the go-to box, parsed into a query (no dump needed): a gpa, an hva, or an
+// offset into a memslot. Resolving it to a gpa is the memslot code's job (kvm/memslots).
+import { parseAddress } from '../io/hex.js';
+import { QvError } from '../kernel/errors.js';
+
+export type AddressQuery =
+  | { kind: 'gpa'; gpa: bigint }
+  | { kind: 'hva'; hva: bigint }
+  /** asId undefined: the address space the UI is showing. */
+  | { kind: 'slot'; asId?: number; slotId: number; offset: bigint };
+
+export const ADDRESS_FORMS = 'a gpa (0x100201000), "hva 0x7f..." or "s<as>:<slot>+<offset>" (s0:1+0x2000)';
+
+function address(s: string, what: string): bigint {
+  try {
+    return parseAddress(s);
+  } catch {
+    throw new QvError('BAD_INPUT', `"${s}" is not ${what} in hex; type ${ADDRESS_FORMS}`);
+  }
+}
+
+export function parseAddressQuery(input: string): AddressQuery {
+  const s = input.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (!s) throw new QvError('BAD_INPUT', `nothing typed; type ${ADDRESS_FORMS}`);
+  const slot = /^s(?:lot)? ?(?:(\d+):)?(\d+) ?(?:\+ ?(\S+))?$/.exec(s);
+  if (slot) {
+    return { kind: 'slot', asId: slot[1] === undefined ? undefined : Number(slot[1]), slotId: Number(slot[2]), offset: slot[3] ? address(slot[3], 'an offset') : 0n };
+  }
+  const hva = /^(?:hva|h) ?(\S+)$/.exec(s);
+  if (hva) return { kind: 'hva', hva: address(hva[1], 'an hva') };
+  const gpa = /^(?:gpa )?(\S+)$/.exec(s);
+  if (gpa) return { kind: 'gpa', gpa: address(gpa[1], 'a gpa') };
+  throw new QvError('BAD_INPUT', `"${input.trim()}" is not an address; type ${ADDRESS_FORMS}`);
+}
