@@ -102,6 +102,21 @@ export class Tmux {
     throw new Error(`screen never showed ${re} in ${ms} ms; it showed:\n${last}`);
   }
 
+  /**
+   * Like waitFor, on the screen with every run of white space made one space: for messages the TUI
+   * wraps to the terminal's width. Returns the raw screen.
+   */
+  waitForWords(re: RegExp, ms = DEFAULT_WAIT_MS): string {
+    const end = Date.now() + ms;
+    let last = '';
+    while (Date.now() < end) {
+      last = this.screen();
+      if (re.test(last.replace(/\s+/g, ' '))) return last;
+      spawnSync('sleep', ['0.1']);
+    }
+    throw new Error(`screen never showed ${re} (white space collapsed) in ${ms} ms; it showed:\n${last}`);
+  }
+
   /** Waits for the program to end: its exit status, and the terminal modes it left. */
   waitForExit(ms = DEFAULT_WAIT_MS): { status: number; tty: string; screen: string } {
     const s = this.waitFor(/\[exited (\d+)\][\s\S]*\[tty [^\]]*\]/, ms);
