@@ -66,6 +66,12 @@ export class Tmux {
     spawnSync('sleep', ['0.05']); // Escape followed at once by another key would read as Alt+key
   }
 
+  /** Writes bytes to the program as if the terminal sent them (mouse reports, escape sequences). */
+  raw(bytes: string): void {
+    this.tmux(['send-keys', '-t', this.session, '-l', bytes]);
+    spawnSync('sleep', ['0.1']);
+  }
+
   resize(width: number, height: number): void {
     this.tmux(['resize-window', '-t', this.session, '-x', String(width), '-y', String(height)]);
   }

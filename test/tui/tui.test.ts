@@ -124,6 +124,24 @@ describe('tui on the demo dump (tmux, 80x24)', () => {
     assert.match(s, new RegExp(`PMD: ${h(pmd.entry_paddr)} => ${h(pmd.value)}`));
   });
 
+  it('picks a slot row with the mouse; a second click asks for the offset', () => {
+    const row = lines(tmux.screen()).findIndex((l) => /^. 1 SMM 0 /.test(l));
+    assert.ok(row > 0);
+    const click = () => {
+      tmux.raw(`\x1b[<0;12;${row + 1}M`); // SGR mouse report: button 1 down, column 12, row (1-based)
+      tmux.raw(`\x1b[<0;12;${row + 1}m`);
+    };
+    click();
+    const s = tmux.waitFor(/^▸ 1 SMM 0 /m);
+    assert.match(s, /AS 1 SMM \[/); // the map follows the chosen slot's address space
+    click();
+    tmux.waitFor(/offset into slot 0 \(AS 1 SMM\), 128 KiB/);
+    tmux.key('Escape');
+    tmux.waitFor(/ cancelled/);
+    tmux.key('a'); // back to address space 0 for the next tests
+    tmux.waitFor(/typed gpas are now in address space 0/);
+  });
+
   it('translates an hva back through the memslots', () => {
     goTo(`hva ${m4k.hva}`);
     tmux.waitFor(new RegExp(`✓ gpa ${m4k.gpa} -> hva ${m4k.hva} -> hpa ${m4k.hpa}`));
