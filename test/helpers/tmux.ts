@@ -49,7 +49,7 @@ export class Tmux {
 
   /** The screen with colours and attributes as escape sequences (for rendering pictures of it). */
   screenAnsi(): string {
-    return this.tmux(['capture-pane', '-p', '-e', '-t', this.session]);
+    return this.tmux(['capture-pane', '-p', '-e', '-N', '-t', this.session]);
   }
 
   /** Types keys one at a time, as a person does (a burst of characters is not how terminals deliver typing). */
