@@ -96,7 +96,7 @@ class App {
     this.focus('vms');
     if (!this.state.vms.length) {
       this.bar.say(`no VM found in this dump${this.state.notes.length ? ': ' + this.state.notes.join('; ') : ''}`, true);
-    } else {
+    } else if (!this.bar.isError) {
       this.bar.say(`${this.state.vms.length} VM${this.state.vms.length === 1 ? '' : 's'}${this.state.notes.length ? ` (${this.state.notes.join('; ')})` : ''}. Choose one with ↑↓ and Enter; g translates an address; ? help`);
     }
     this.screen.render();
@@ -148,7 +148,13 @@ class App {
 
   private drawMap(): void {
     const row = this.state.vm ? this.slotRowsSafe()[this.slots.selected] : undefined;
-    this.map.set(this.state.space(), this.width, row?.slot.asId === this.state.asId ? row.slot : undefined);
+    let space;
+    try {
+      space = this.state.space();
+    } catch {
+      // unreadable memslots: the slot pane and the status line say why; the map stays empty
+    }
+    this.map.set(space, this.width, row?.slot.asId === this.state.asId ? row.slot : undefined);
   }
 
   private slotRowsSafe() {

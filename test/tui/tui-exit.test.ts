@@ -111,3 +111,24 @@ describe('tui without a terminal', () => {
     assert.equal(r.stdout, '');
   });
 });
+
+describe('a VM that cannot be read (tmux)', () => {
+  it('says why in the slot pane, the status line and the detail pane, and the session goes on', () => {
+    const t = run('node dist/test/helpers/tui-broken-vm.js');
+    let s = t.waitForWords(/error: the memslots of VM 0xffff888000001000 \(pid 4242 broken-vmm\) cannot be read: kvm->memslots\[0\] at 0xffff888000001488: physical page 0x1234000 was excluded/);
+    assert.match(s, /▸ cannot be read: kvm->memslots\[0\]/);
+    t.key('g');
+    t.waitFor(/go to gpa/);
+    t.type('0x1000');
+    t.key('Enter');
+    t.waitForWords(/error: kvm->memslots\[0\] at 0xffff888000001488: physical page 0x1234000 was excluded/);
+    t.key('v');
+    s = t.waitForWords(/✗ the vCPUs of VM 0xffff888000001000 cannot be read: vcpu_array is corrupt/);
+    assert.match(s.replace(/\s+/g, ' '), /error: reading the vCPUs: the vCPUs of VM/);
+    t.key('x');
+    t.waitForWords(/nothing translated yet: press g and type a gpa, then x/);
+    assert.ok(t.running('node'));
+    t.key('q');
+    assertRestored(t, 0);
+  });
+});

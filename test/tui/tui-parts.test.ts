@@ -1,6 +1,8 @@
 // The TUI's parts that need no terminal: the keymap (dispatch, hints, help), the layout at 80x24 and
 // smaller, the go-to box's parser, the gpa map, text wrapping, the load progress and the hexdump renderer.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type AddressSpace, gpaInSlot, type Memslot } from '../../src/kvm/memslots.js';
 import { parseAddressQuery } from '../../src/tui/address-input.js';
@@ -176,5 +178,28 @@ describe('hexdump', () => {
     assert.ok(lines[1].startsWith('>68a9010:'));
     assert.ok(lines.every((l) => l.length <= 79));
     assert.equal(renderHexdump(0n, data.subarray(0, 16), { perLine: 8 }).length, 2);
+  });
+});
+
+describe('src/tui is a front end', () => {
+  it('imports no page-table, kernel-walk or dump code: answers come from kvm/ and vtop/ like the CLI', () => {
+    // What the TUI may use outside itself; a translation step written in src/tui would need more.
+    const allowed = /^(blessed|node:path|\.\.\/(\.\.\/)?(io\/hex|kernel\/errors|kernel\/kernel|kvm\/(memslots|vms|vcpus|kvm-run)|vtop\/(translate|translation|render-[a-z]+))\.js)$/;
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (e.name.endsWith('.ts')) files.push(join(d, e.name));
+      }
+    };
+    walk('src/tui');
+    assert.ok(files.length >= 15, String(files.length));
+    for (const f of files) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/^import[^;]*? from '([^']+)'/gms)) {
+        const spec = m[1];
+        if (spec.startsWith('./') || (spec.startsWith('../') && !/^\.\.\/(\.\.\/)?(io|kernel|kvm|vtop|dump|arch|debuginfo|elf|cli|kvmi)\//.test(spec))) continue; // inside src/tui
+        assert.match(spec, allowed, `${f} imports ${spec}`);
+      }
+    }
   });
 });
