@@ -147,6 +147,17 @@ describe('tui on the demo dump (tmux, 80x24)', () => {
     tmux.waitFor(new RegExp(`✓ gpa ${m4k.gpa} -> hva ${m4k.hva} -> hpa ${m4k.hpa}`));
   });
 
+  it('keeps what was typed in the go-to box: ↑ brings it back', () => {
+    tmux.key('g');
+    tmux.waitFor(/go to gpa/);
+    tmux.key('Up');
+    tmux.waitFor(new RegExp(`go to gpa .*: hva ${m4k.hva}█`));
+    tmux.key('Up');
+    tmux.waitFor(/go to gpa .*: zzz█/);
+    tmux.key('Escape');
+    tmux.waitFor(/ cancelled/);
+  });
+
   it('shows the hexdump of the translated page, with the marker string', () => {
     tmux.key('x');
     const s = tmux.waitFor(/hexdump of hpa/);
