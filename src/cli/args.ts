@@ -1,6 +1,6 @@
 // crash's argument style: dump and vmlinux in either order, told apart by their content.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 
 export type FileRole = 'dump' | 'vmlinux' | 'module';
 

@@ -1,7 +1,7 @@
 // `qemu-vtop serve --kvmi unix:PATH (-g PID | --vm ADDR) DUMP [VMLINUX]`: answer KVMI introspection
 // requests about a dumped VM.
 import { type Command } from 'commander';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { DumpedVm } from '../kvmi/dump-vm.js';
 import { maskOf, READ_COMMANDS } from '../kvmi/protocol.js';
 import { listenUnix } from '../kvmi/server.js';

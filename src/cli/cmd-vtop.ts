@@ -1,7 +1,7 @@
 // The default command: `qemu-vtop [vmcore] [vmlinux] -g PID -p GPA...` (crash's qemu-vtop syntax).
 import { type Command } from 'commander';
 import { hex, parseAddress } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { taskLabel } from '../kernel/tasks.js';
 import { addressSpaces } from '../kvm/memslots.js';
 import { kvmSymbols, noSuchPidError, noVmError, vmsOfTask } from '../kvm/vm.js';

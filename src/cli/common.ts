@@ -1,7 +1,7 @@
 // What every subcommand shares: loading options, error reporting, pid parsing.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseAddress } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { findTask, type Task } from '../kernel/tasks.js';
 import { openSession, type Session, type TypesMode } from '../vtop/session.js';

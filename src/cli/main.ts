@@ -1,6 +1,5 @@
 // The command line. Each subcommand lives in its own cmd-*.ts and registers itself here.
 import { Command } from 'commander';
-import '../debuginfo/register.js';
 import { infoCommand } from './cmd-info.js';
 import { memslotsCommand } from './cmd-memslots.js';
 import { vcpusCommand } from './cmd-vcpus.js';

@@ -1,7 +1,7 @@
 // Which VMs a command is about: -g PID (the VMs that task holds open), --vm ADDRESS (one struct kvm), or,
 // with neither, every VM of the host (both discovery routes).
 import { hex, parseAddress } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { allVms } from '../kvm/vms.js';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { KVM_KO_REL } from './locate.js';
 
 export interface DebianKernel {

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { type ElfFile } from '../elf/elf.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 
 export const KVM_KO_REL = 'kernel/arch/x86/kvm/kvm.ko';
 

@@ -7,7 +7,7 @@ import { type VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { walk, type WalkResult } from '../arch/x86_64/pagetable.js';
 import { hex, u64 } from '../io/hex.js';
 import { LruCache } from '../io/lru.js';
-import { QvError } from './errors.js';
+import { QvError } from '../io/errors.js';
 import { KObject, type Memory } from './object.js';
 
 /** __START_KERNEL_map: the kernel image mapping starts here; modules follow at +1 GiB (KERNEL_IMAGE_SIZE). */

@@ -5,7 +5,7 @@
 // member offsets) come from the debug info; every walk is bounded.
 import { findMember, type KType, resolve, sizeOf, type TypeSource } from '../debuginfo/types.js';
 import { hex } from '../io/hex.js';
-import { QvError, walkLimit } from './errors.js';
+import { QvError, walkLimit } from '../io/errors.js';
 
 /** What the tree walkers need from a kernel session (Kernel satisfies it; tests pass a synthetic image). */
 export interface TreeMemory {

@@ -1,7 +1,7 @@
 // Typed views of kernel memory, in the spirit of drgn's Object: an address plus a type, with member
 // access through anonymous structs, pointer dereference, array indexing and container_of.
 import { findMember, type KType, resolve, sizeOf, typeName } from '../debuginfo/types.js';
-import { QvError } from './errors.js';
+import { QvError } from '../io/errors.js';
 
 /** What an object needs from the kernel session: reading kernel virtual memory and looking up types. */
 export interface Memory {

@@ -5,7 +5,7 @@
 // are named, so the node/zone/section bits at the top of page->flags never are. crash prints a tail page of
 // a compound page as it is (its own mapping/index/count/flags), not its head: so does this.
 import { hex } from '../io/hex.js';
-import { QvError } from './errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from './kernel.js';
 
 export interface PageFlagName {

@@ -1,6 +1,6 @@
 // Tasks (processes and threads) from init_task's lists.
 import { hex } from '../io/hex.js';
-import { QvError } from './errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from './kernel.js';
 import { type KObject } from './object.js';
 import { listNodes, memberOffset } from './walkers.js';

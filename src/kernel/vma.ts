@@ -2,7 +2,7 @@
 // sorted by address, the order crash prints), chosen by probing struct mm_struct. Bounded by the walkers and
 // by mm->map_count.
 import { hex } from '../io/hex.js';
-import { QvError, walkLimit } from './errors.js';
+import { QvError, walkLimit } from '../io/errors.js';
 import { type Kernel } from './kernel.js';
 import { mapleEntries, mapleLoad } from './maple.js';
 import { type KObject } from './object.js';

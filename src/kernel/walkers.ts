@@ -1,7 +1,7 @@
 // Bounded walks over the kernel's linked structures. Dumps can hold corrupt or cyclic lists and trees:
 // every walk has a limit and stops with an error that names the structure and its address.
 import { findMember } from '../debuginfo/types.js';
-import { walkLimit } from './errors.js';
+import { walkLimit } from '../io/errors.js';
 import { type Kernel } from './kernel.js';
 
 export const DEFAULT_LIMIT = 1_000_000;

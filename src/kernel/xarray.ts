@@ -4,7 +4,7 @@
 // retry/zero marker. Slot count and member offsets come from the debug info; the walk is bounded.
 import { findMember, resolve } from '../debuginfo/types.js';
 import { hex } from '../io/hex.js';
-import { QvError, walkLimit } from './errors.js';
+import { QvError, walkLimit } from '../io/errors.js';
 import { type TreeMemory } from './maple.js';
 
 export interface XaEntry {

@@ -3,7 +3,7 @@
 // kvm->mem_attr_array (KVM_MEMORY_ATTRIBUTE_PRIVATE); a GMEM_ONLY slot (6.18+) keeps all its memory there.
 import { constant } from '../debuginfo/constants.js';
 import { hex } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { vmemmapBase } from '../kernel/page.js';

@@ -2,7 +2,7 @@
 import { constant, type ConstantName } from '../debuginfo/constants.js';
 import { hex } from '../io/hex.js';
 import { sizeOf, resolve } from '../debuginfo/types.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { KObject } from '../kernel/object.js';
 import { memberOffset, rbInorder } from '../kernel/walkers.js';

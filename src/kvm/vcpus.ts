@@ -2,7 +2,7 @@
 // Per vCPU: ids, the thread that last ran it (vcpu->pid), vcpu->mode, arch.mp_state, its kvm_run decoded,
 // where the VMM mmapped that kvm_run, and the guest registers KVM keeps in vcpu->arch (caches: see notes).
 import { hex } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { type Vma, vmas } from '../kernel/vma.js';

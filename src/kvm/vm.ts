@@ -2,7 +2,7 @@
 // struct kvm. Identified by f_op == &kvm_vm_fops; when that symbol cannot be found, by the dentry name
 // being exactly "kvm-vm" (never a substring: "kvm-vm-stats" files point at the same struct kvm).
 import { hex } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { openFiles } from '../kernel/files.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { findModule, moduleSymbols } from '../kernel/modules.js';

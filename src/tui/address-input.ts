@@ -1,7 +1,7 @@
 // What a person types in the go-to box, parsed into a query (no dump needed): a gpa, an hva, or an
 // offset into a memslot. Resolving it to a gpa is the memslot code's job (kvm/memslots).
 import { parseAddress } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 
 export type AddressQuery =
   | { kind: 'gpa'; gpa: bigint }

@@ -2,7 +2,7 @@
 // asked and what came back. Every answer comes from the functions the CLI calls (kvm/, vtop/); this file
 // only remembers, caches and turns input into calls.
 import { hex, hexBare } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type AddressSpace, addressSpaces, findSlot, gpaInSlot, gpaOfHva, memslotFlagNames, type Memslot } from '../kvm/memslots.js';
 import { type VcpuInfo, vcpusOf } from '../kvm/vcpus.js';

@@ -1,7 +1,7 @@
 // Loads a dump and its debug info into a Kernel session: the one place front ends (CLI, TUI, KVMI) start.
 import { readFileSync } from 'node:fs';
 import { BtfTypeSource } from '../debuginfo/btf/btf.js';
-import { moduleBtfFromDump, vmlinuxBtfFromDump } from '../debuginfo/btf/from-dump.js';
+import { moduleBtfFromDump, vmlinuxBtfFromDump } from '../kernel/btf-from-dump.js';
 import { findKallsyms } from '../debuginfo/kallsyms/find.js';
 import { KallsymsSymbols } from '../debuginfo/kallsyms/kallsyms.js';
 import { constant } from '../debuginfo/constants.js';
@@ -13,8 +13,9 @@ import { openDump } from '../dump/open.js';
 import { type PhysicalMemory } from '../dump/physmem.js';
 import { parseVmcoreInfo, type VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { ElfFile } from '../elf/elf.js';
+import { openDwarf } from '../debuginfo/dwarf/index.js';
 import { FileSource } from '../io/source.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { Kernel } from '../kernel/kernel.js';
 
 export type TypesMode = 'dwarf' | 'btf' | 'auto';
@@ -44,13 +45,6 @@ export interface Session {
   /** Which type source answered, for `info` and error messages. */
   typesUsed: string;
   close(): void;
-}
-
-export type DwarfOpener = (elf: ElfFile, opts: { cache: boolean; completeFrom?: TypeSource }) => TypeSource;
-let dwarfOpener: DwarfOpener | undefined;
-/** The DWARF reader registers itself here (keeps this module free of a hard dependency on it). */
-export function registerDwarf(open: DwarfOpener): void {
-  dwarfOpener = open;
 }
 
 export function openSession(o: SessionOptions): Session {
@@ -113,19 +107,18 @@ function withDebugFiles(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions &
   const mode = o.types ?? 'auto';
   let types: TypeSource;
   let typesUsed: string;
-  if (mode === 'btf' || (mode === 'auto' && !dwarfOpener)) {
+  if (mode === 'btf') {
     progress('loading BTF types');
     const base = new BtfTypeSource(sectionBytes(vmlinux, '.BTF'), `BTF of ${o.vmlinux}`);
     const kvm = new BtfTypeSource(sectionBytes(kvmKo, '.BTF'), `BTF of ${kvmPath}`, base);
     types = new TypeSources([base, kvm]);
     typesUsed = 'btf';
   } else {
-    if (!dwarfOpener) throw new QvError('NO_DWARF', 'this build has no DWARF reader');
     progress(`indexing DWARF of ${o.vmlinux}`);
     const cache = o.cache ?? true;
-    const base = dwarfOpener(vmlinux, { cache });
+    const base = openDwarf(vmlinux, { cache });
     // kvm.ko declares kernel structs it only points to (struct mm_struct;): their bodies are in vmlinux.
-    types = new TypeSources([base, dwarfOpener(kvmKo, { cache, completeFrom: base })]);
+    types = new TypeSources([base, openDwarf(kvmKo, { cache, completeFrom: base })]);
     typesUsed = 'dwarf';
   }
   const kernel = new Kernel({ mem, types, symbols: new ElfSymbols(vmlinux), vmcoreinfo: vi });

@@ -2,7 +2,7 @@
 import { pteFlagNames, walk, WalkAborted } from '../arch/x86_64/pagetable.js';
 import { PageExcludedError, PhysAbsentError } from '../dump/physmem.js';
 import { hex } from '../io/hex.js';
-import { QvError } from '../kernel/errors.js';
+import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { paddrPrlen, readPage } from '../kernel/page.js';

@@ -2,7 +2,6 @@
 // (vmlinux + kvm.ko), member by member: names, byte offsets, bitfield positions and sizes must agree.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import '../../src/debuginfo/register.js';
 import { type KType, type Member, resolve, sizeOf, typeName } from '../../src/debuginfo/types.js';
 import { openSession, type Session } from '../../src/vtop/session.js';
 import { debianDebuginfo } from '../helpers/debuginfo.js';

@@ -8,7 +8,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import '../../src/debuginfo/register.js';
 import { memslotEra } from '../../src/kvm/memslots.js';
 import { openSession } from '../../src/vtop/session.js';
 import { runCli } from '../helpers/cli.js';

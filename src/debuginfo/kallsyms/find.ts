@@ -6,7 +6,7 @@
 import { type VmcoreInfo } from '../../dump/vmcoreinfo.js';
 import { constant } from '../constants.js';
 import { hex } from '../../io/hex.js';
-import { QvError } from '../../kernel/errors.js';
+import { QvError } from '../../io/errors.js';
 import { type AddressEncoding, decodeKallsyms, type ImageReader, type KallsymsTables, type KernelSymbol } from './kallsyms.js';
 
 const START_KERNEL_MAP = constant('__START_KERNEL_map');

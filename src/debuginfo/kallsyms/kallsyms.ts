@@ -3,7 +3,7 @@
 // (kernel/kallsyms.c, scripts/kallsyms.c). The tables are found through VMCOREINFO's SYMBOL(kallsyms_*)
 // (6.0+ upstream) or, when the dump does not export them (Debian's 6.1), by their content.
 import { hex } from '../../io/hex.js';
-import { QvError } from '../../kernel/errors.js';
+import { QvError } from '../../io/errors.js';
 import { type SymbolSource } from '../symbols/symbols.js';
 
 /** Reads kernel-image virtual memory (the caller maps it through phys_base; no page tables needed). */

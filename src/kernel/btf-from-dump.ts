@@ -1,12 +1,12 @@
 // Types with nothing but the dump: the vmlinux BTF the kernel carries between __start_BTF and __stop_BTF,
 // and kvm's split BTF from the kernel's btf_modules list (struct btf_module -> struct btf .data).
-import { hex } from '../../io/hex.js';
-import { QvError } from '../../kernel/errors.js';
-import { type Kernel } from '../../kernel/kernel.js';
-import { listNodes, memberOffset } from '../../kernel/walkers.js';
-import { type ImageReader } from '../kallsyms/kallsyms.js';
-import { type SymbolSource } from '../symbols/symbols.js';
-import { BtfTypeSource } from './btf.js';
+import { hex } from '../io/hex.js';
+import { QvError } from '../io/errors.js';
+import { type Kernel } from './kernel.js';
+import { listNodes, memberOffset } from './walkers.js';
+import { type ImageReader } from '../debuginfo/kallsyms/kallsyms.js';
+import { type SymbolSource } from '../debuginfo/symbols/symbols.js';
+import { BtfTypeSource } from '../debuginfo/btf/btf.js';
 
 const MAX_BTF = 64 << 20;
 
