@@ -9,6 +9,7 @@ import { hex, u64 } from '../io/hex.js';
 import { LruCache } from '../io/lru.js';
 import { QvError } from '../io/errors.js';
 import { KObject, type Memory } from './object.js';
+import { directMapExtent, regionBases, type RegionBasesFound } from './address-map.js';
 
 /** __START_KERNEL_map: the kernel image mapping starts here; modules follow at +1 GiB (KERNEL_IMAGE_SIZE). */
 const START_KERNEL_MAP = constant('__START_KERNEL_map');
@@ -33,7 +34,10 @@ export class Kernel implements Memory {
   /** Physical address of the kernel's top-level page table (init_top_pgt / swapper_pg_dir). */
   readonly topPgt: bigint;
   readonly pageOffsetBase: bigint;
-  private directMapSize: bigint;
+  /** page_offset_base, vmalloc_base, vmemmap_base of this boot (KASLR), or their link-time defaults. */
+  readonly regions: RegionBasesFound;
+  private maxPhysBits: bigint;
+  private directMapBytes?: bigint;
   private symbols: SymbolSource;
   private structCache = new Map<string, KType>();
   private vtopCache = new LruCache<bigint, bigint>(4096);
@@ -53,11 +57,20 @@ export class Kernel implements Memory {
     const pgt = vi.symbols.get('init_top_pgt') ?? vi.symbols.get('swapper_pg_dir') ?? this.symbolOrUndefined('init_top_pgt');
     if (pgt === undefined) throw new QvError('NO_KERNEL_PGT', 'neither SYMBOL(init_top_pgt) nor SYMBOL(swapper_pg_dir) is known: cannot walk kernel page tables');
     this.topPgt = this.textToPhys(pgt);
-    const maxBits = vi.numbers.get('MAX_PHYSMEM_BITS') ?? (this.levels === 5 ? 52n : 46n);
-    this.directMapSize = 1n << maxBits;
-    // page_offset_base is a variable (randomized by KASLR), so read it through the image mapping.
-    const pob = this.symbolOrUndefined('page_offset_base');
-    this.pageOffsetBase = pob !== undefined ? this.readPhysU64(this.textToPhys(pob)) : 0xffff888000000000n;
+    this.maxPhysBits = vi.numbers.get('MAX_PHYSMEM_BITS') ?? (this.levels === 5 ? 52n : 46n);
+    // The region bases are variables (randomized by KASLR), so read them through the image mapping.
+    this.regions = regionBases({ symbol: (n) => this.symbolOrUndefined(n), readVariable: (va) => this.readPhysU64(this.textToPhys(va)) }, this.levels);
+    this.pageOffsetBase = this.regions.pageOffsetBase;
+  }
+
+  /** Bytes of the direct map that arithmetic may translate: the dump's RAM, up to the next region. */
+  get directMapSize(): bigint {
+    if (this.directMapBytes === undefined) {
+      const ranges = this.mem.ranges();
+      const ramEnd = ranges.reduce((m, r) => (r.end > m ? r.end : m), 0n);
+      this.directMapBytes = directMapExtent(this.regions, ramEnd, this.maxPhysBits);
+    }
+    return this.directMapBytes;
   }
 
   private findKaslrOffset(): bigint {
@@ -119,7 +132,10 @@ export class Kernel implements Memory {
     return this.mem.read(pa, 8).readBigUInt64LE(0);
   }
 
-  /** Kernel virtual → physical: image mapping, direct map, or a walk of the kernel page tables. */
+  /**
+   * Kernel virtual → physical: the image mapping, the direct map inside the dump's RAM, or else a walk of
+   * the kernel page tables (vmalloc, vmemmap, modules, and anything kaslr.c placed where we do not know).
+   */
   vtop(va: bigint): bigint {
     if (va >= START_KERNEL_MAP && va < MODULES_VADDR) return this.textToPhys(va);
     if (va >= this.pageOffsetBase && va - this.pageOffsetBase < this.directMapSize) return va - this.pageOffsetBase;

@@ -29,23 +29,14 @@ export interface PageInfo {
   compoundHead?: bigint;
 }
 
-const VMEMMAP_START_4L = 0xffffea0000000000n;
-const VMEMMAP_START_5L = 0xffd4000000000000n;
 const PAGE_SHIFT = 12n;
 const MAX_PAGEFLAG_NAMES = 128;
 
 const flagTables = new WeakMap<Kernel, PageFlagName[]>();
-const vmemmaps = new WeakMap<Kernel, bigint>();
 
 /** Start of the struct page array: the vmemmap_base variable (KASLR), else the fixed VMEMMAP_START. */
 export function vmemmapBase(k: Kernel): bigint {
-  let v = vmemmaps.get(k);
-  if (v === undefined) {
-    const sym = k.symbolOrUndefined('vmemmap_base');
-    v = sym !== undefined ? k.u64(sym) : k.levels === 5 ? VMEMMAP_START_5L : VMEMMAP_START_4L;
-    vmemmaps.set(k, v);
-  }
-  return v;
+  return k.regions.vmemmapBase;
 }
 
 export function pageAddress(k: Kernel, pfn: bigint): bigint {

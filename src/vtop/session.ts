@@ -155,15 +155,42 @@ function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions,
     ? symbols
     : { description: symbols.description, relocated: true, lookup: (n) => { const v = symbols.lookup(n); return v === undefined ? undefined : BigInt.asUintN(64, v + (vi.kernelOffset ?? 0n)); } };
   const base = o.btf ? new BtfTypeSource(readFileSync(o.btf), `BTF file ${o.btf}`) : vmlinuxBtfFromDump(read, runtime);
-  let kvm: BtfTypeSource;
-  if (o.btfKvm) kvm = new BtfTypeSource(readFileSync(o.btfKvm), `BTF file ${o.btfKvm}`, base);
-  else {
+  let kvm: BtfTypeSource | undefined;
+  let kvmTypes: string;
+  if (o.btfKvm) {
+    kvm = new BtfTypeSource(readFileSync(o.btfKvm), `BTF file ${o.btfKvm}`, base);
+    kvmTypes = kvm.description;
+  } else {
     // A first kernel with vmlinux types only walks btf_modules to find kvm's split BTF.
     const probe = new Kernel({ mem, types: base, symbols, vmcoreinfo: vi });
-    kvm = moduleBtfFromDump(probe, base, 'kvm');
+    const found = kvmTypesFromDump(probe, base);
+    kvm = found.btf;
+    kvmTypes = found.description;
   }
-  const kernel = new Kernel({ mem, types: new TypeSources([base, kvm]), symbols, vmcoreinfo: vi });
-  return { kernel, mem, vmcoreinfo: vi, typesUsed: `btf-from-dump: ${base.description} + ${kvm.description}; symbols: ${symbols.description}`, close: () => mem.close() };
+  const kernel = new Kernel({ mem, types: kvm ? new TypeSources([base, kvm]) : base, symbols, vmcoreinfo: vi });
+  return { kernel, mem, vmcoreinfo: vi, typesUsed: `btf-from-dump: ${base.description} + ${kvmTypes}; symbols: ${symbols.description}`, close: () => mem.close() };
+}
+
+/** The KVM structs whose layouts a translation reads: a type source without them cannot stand in for kvm's. */
+const KVM_STRUCTS = ['kvm', 'kvm_memslots', 'kvm_memory_slot', 'kvm_vcpu', 'kvm_run'];
+
+/**
+ * kvm's types with no debug files: its split BTF from btf_modules, or, on kernels built without
+ * CONFIG_DEBUG_INFO_BTF_MODULES (Debian 11's 5.10), the vmlinux BTF itself, which describes the KVM
+ * structs that vmlinux code also uses (checked: every struct the translation reads must be there).
+ */
+function kvmTypesFromDump(probe: Kernel, base: BtfTypeSource): { btf?: BtfTypeSource; description: string } {
+  try {
+    const btf = moduleBtfFromDump(probe, base, 'kvm');
+    return { btf, description: btf.description };
+  } catch (e) {
+    if (!(e instanceof QvError) || e.code !== 'NO_MODULE_BTF') throw e;
+    const missing = KVM_STRUCTS.filter((n) => !base.findType(n, 'struct'));
+    if (missing.length) {
+      throw new QvError('NO_MODULE_BTF', `${e.message}; the vmlinux BTF does not describe struct ${missing.join(', struct ')} either. Give kvm.ko's debug info with --kvm-debuginfo (Debian: linux-image-${probe.vmcoreinfo.osrelease ?? 'RELEASE'}-dbg), or --btf-kvm`);
+    }
+    return { description: `kvm's structs from the vmlinux BTF (no module BTF in this kernel: ${e.message.split(':')[0]})` };
+  }
 }
 
 /** init_uts_ns.name.version, read through the kernel image mapping (needs only VMCOREINFO). */
