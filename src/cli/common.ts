@@ -18,6 +18,8 @@ export interface LoadOptions {
   kallsyms?: string;
   btf?: string;
   btfKvm?: string;
+  debianSuite?: string;
+  debugDir?: string[];
   json?: boolean;
 }
 
@@ -34,6 +36,8 @@ export function addLoadOptions(c: Command): Command {
     .option('--btf <file>', 'with no vmlinux: vmlinux BTF saved from the host (/sys/kernel/btf/vmlinux)')
     .option('--btf-kvm <file>', "with no vmlinux: kvm's BTF saved from the host (/sys/kernel/btf/kvm)")
     .option('--fetch-debuginfo', "with no vmlinux given: download the dump's Debian -dbg package (apt-get) into the cache")
+    .option('--debian-suite <suite>', 'with --fetch-debuginfo: the Debian suite that has the kernel, when its version does not tell (e.g. bookworm)')
+    .option('--debug-dir <dir...>', 'debug directories searched by build-id (DIR/.build-id/xx/rest.debug; default /usr/lib/debug)')
     .option('--json', 'machine-readable output');
 }
 
@@ -49,6 +53,8 @@ export function loadSession(files: string[], o: LoadOptions, progress?: (msg: st
     kallsyms: o.kallsyms,
     btf: o.btf,
     btfKvm: o.btfKvm,
+    debianSuite: o.debianSuite,
+    debugDirs: o.debugDir,
     progress:
       progress ??
       ((m) => {

@@ -8,10 +8,24 @@ import { serveCommand } from './cmd-serve.js';
 import { tuiCommand } from './cmd-tui.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
+import { readFileSync } from 'node:fs';
+
+/** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
+function packageVersion(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version as string;
+    } catch {
+      // try the next layout
+    }
+  }
+  return 'unknown';
+}
 
 export function program(): Command {
   const p = new Command('qemu-vtop')
     .description('Translate KVM guest-physical addresses to host virtual and physical addresses in a Linux host crash dump')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     // Options after a subcommand's name belong to it (vms/memslots/vcpus/info share -g, --json, ... with the root).
     .enablePositionalOptions();

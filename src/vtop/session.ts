@@ -7,6 +7,10 @@ import { KallsymsSymbols } from '../debuginfo/kallsyms/kallsyms.js';
 import { constant } from '../debuginfo/constants.js';
 import { debianVersion, fetchDebianDebuginfo } from '../debuginfo/fetch.js';
 import { checkVmlinuxMatches, findKvmDebuginfo, moduleRelease } from '../debuginfo/locate.js';
+import { DEFAULT_DEBUG_DIRS, findByBuildId } from '../debuginfo/buildid.js';
+import { debuginfodFetch, debuginfodUrls } from '../debuginfo/debuginfod.js';
+import { findModule } from '../kernel/modules.js';
+import { describeModuleBuildId, moduleBuildId } from '../kernel/module-buildid.js';
 import { ElfSymbols, type SymbolSource, TextSymbols } from '../debuginfo/symbols/symbols.js';
 import { type TypeSource, TypeSources } from '../debuginfo/types.js';
 import { openDump } from '../dump/open.js';
@@ -34,6 +38,12 @@ export interface SessionOptions {
   btfKvm?: string;
   /** With no vmlinux: download the dump's Debian -dbg package into the cache (apt-get download). */
   fetchDebuginfo?: boolean;
+  /** --fetch-debuginfo: the Debian suite, when the version does not tell. */
+  debianSuite?: string;
+  /** Debug directories searched by build-id (default /usr/lib/debug). */
+  debugDirs?: string[];
+  /** The environment (DEBUGINFOD_URLS); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Progress messages (loading debug info can take seconds). */
   progress?: (msg: string) => void;
 }
@@ -44,6 +54,8 @@ export interface Session {
   vmcoreinfo: VmcoreInfo;
   /** Which type source answered, for `info` and error messages. */
   typesUsed: string;
+  /** Where debug files that were not given came from (build-id, debuginfod, Debian package). */
+  debugSources?: string[];
   close(): void;
 }
 
@@ -67,13 +79,24 @@ export function openSession(o: SessionOptions): Session {
 
 function openWithVmcoreinfo(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions, progress: (m: string) => void): Session {
   const release = vi.osrelease ?? '';
+  const sources: string[] = [];
   if (!o.vmlinux && o.fetchDebuginfo) {
     const version = debianVersion(utsVersion(mem, vi));
     if (!version) throw new QvError('NOT_DEBIAN', `--fetch-debuginfo: the dump's kernel (${release}, "${utsVersion(mem, vi)}") is not a Debian kernel; give --vmlinux`);
-    const got = fetchDebianDebuginfo({ release, version }, progress);
+    const got = fetchDebianDebuginfo({ release, version, suite: o.debianSuite }, progress);
     o = { ...o, vmlinux: got.vmlinux, kvmDebuginfo: o.kvmDebuginfo ?? got.kvmKo };
+    sources.push(`vmlinux and kvm.ko from the Debian package linux-image-${release}-dbg=${version}`);
   }
-  if (!o.vmlinux && (o.types ?? 'auto') !== 'dwarf') return dumpOnlySession(mem, vi, o, progress);
+  const mode = o.types ?? 'auto';
+  // No vmlinux named and no other source asked for: look for it by the dump's build-id, as gdb and drgn do.
+  if (!o.vmlinux && mode !== 'btf' && !o.systemMap && !o.kallsyms && !o.btf && vi.buildId) {
+    const found = debugFileByBuildId(vi.buildId, 'vmlinux', o, progress);
+    if (found) {
+      o = { ...o, vmlinux: found.path };
+      sources.push(`vmlinux ${found.path} (${found.how})`);
+    }
+  }
+  if (!o.vmlinux && mode !== 'dwarf') return dumpOnlySession(mem, vi, o, progress);
   if (!o.vmlinux) {
     throw new QvError(
       'NO_VMLINUX',
@@ -83,19 +106,65 @@ function openWithVmcoreinfo(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptio
   const vmSrc = new FileSource(o.vmlinux, 256);
   const opened: FileSource[] = [vmSrc];
   try {
-    return withDebugFiles(mem, vi, { ...o, vmlinux: o.vmlinux }, vmSrc, opened, progress);
+    return withDebugFiles(mem, vi, { ...o, vmlinux: o.vmlinux }, vmSrc, opened, progress, sources);
   } catch (e) {
     for (const f of opened) f.close();
     throw e;
   }
 }
 
-function withDebugFiles(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions & { vmlinux: string }, vmSrc: FileSource, opened: FileSource[], progress: (m: string) => void): Session {
+/** A debug file by build-id: the debug directories' .build-id links, then the debuginfod servers. */
+function debugFileByBuildId(buildId: string, label: string, o: SessionOptions, progress: (m: string) => void): { path: string; how: string } | undefined {
+  const local = findByBuildId(buildId, o.debugDirs ?? DEFAULT_DEBUG_DIRS);
+  if (local.path) return { path: local.path, how: `by build-id ${buildId}` };
+  const urls = debuginfodUrls(o.env ?? process.env);
+  if (!urls.length) return undefined;
+  const got = debuginfodFetch(buildId, label, urls, progress);
+  return got && { path: got.path, how: got.from === 'cache' ? `debuginfod cache, build-id ${buildId}` : `debuginfod ${got.from}, build-id ${buildId}` };
+}
+
+/**
+ * kvm.ko's debug file: as given, where -dbg packages put it, or by the build-id that the loaded module's
+ * own note carries in the dump (read with the vmlinux's types: struct module is a vmlinux type).
+ */
+function locateKvmKo(o: SessionOptions & { vmlinux: string }, release: string, probe: () => Kernel, progress: (m: string) => void): { path: string; how: string } {
+  if (o.kvmDebuginfo) return { path: o.kvmDebuginfo, how: 'given' };
+  try {
+    return { path: findKvmDebuginfo(release, o.vmlinux), how: 'next to the vmlinux / under /usr/lib/debug/lib/modules' };
+  } catch (e) {
+    const k = probe();
+    const mod = findModule(k, 'kvm');
+    const bid = mod && moduleBuildId(k, mod);
+    const found = bid && debugFileByBuildId(bid.buildId, 'kvm.ko', o, progress);
+    if (found) return found;
+    if (bid && e instanceof QvError) throw new QvError(e.code, `${e.message}; nor by the loaded module's ${describeModuleBuildId(bid)} (debug directories, DEBUGINFOD_URLS)`, e.detail);
+    throw e;
+  }
+}
+
+function withDebugFiles(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions & { vmlinux: string }, vmSrc: FileSource, opened: FileSource[], progress: (m: string) => void, sources: string[]): Session {
   const release = vi.osrelease ?? '';
   const vmlinux = new ElfFile(vmSrc);
   checkVmlinuxMatches(vmlinux, vi.buildId, vi.osrelease);
-
-  const kvmPath = o.kvmDebuginfo ?? findKvmDebuginfo(release, o.vmlinux);
+  const mode = o.types ?? 'auto';
+  const cache = o.cache ?? true;
+  let vmlinuxTypes: TypeSource | undefined;
+  const baseTypes = (): TypeSource => {
+    if (!vmlinuxTypes) {
+      if (mode === 'btf') {
+        progress('loading BTF types');
+        vmlinuxTypes = new BtfTypeSource(sectionBytes(vmlinux, '.BTF'), `BTF of ${o.vmlinux}`);
+      } else {
+        progress(`indexing DWARF of ${o.vmlinux}`);
+        vmlinuxTypes = openDwarf(vmlinux, { cache });
+      }
+    }
+    return vmlinuxTypes;
+  };
+  const symbols = new ElfSymbols(vmlinux);
+  const kvmFound = locateKvmKo(o, release, () => new Kernel({ mem, types: baseTypes(), symbols, vmcoreinfo: vi }), progress);
+  const kvmPath = kvmFound.path;
+  if (kvmFound.how !== 'given') sources.push(`kvm.ko ${kvmPath} (${kvmFound.how})`);
   const kvmSrc = new FileSource(kvmPath, 64);
   opened.push(kvmSrc);
   const kvmKo = new ElfFile(kvmSrc);
@@ -104,29 +173,26 @@ function withDebugFiles(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions &
     throw new QvError('KVM_DEBUGINFO_MISMATCH', `${kvmPath} was built for kernel ${kvmRelease}, the dump runs ${release}: give the kvm.ko of ${release}`);
   }
 
-  const mode = o.types ?? 'auto';
   let types: TypeSource;
   let typesUsed: string;
   if (mode === 'btf') {
-    progress('loading BTF types');
-    const base = new BtfTypeSource(sectionBytes(vmlinux, '.BTF'), `BTF of ${o.vmlinux}`);
+    const base = baseTypes() as BtfTypeSource;
     const kvm = new BtfTypeSource(sectionBytes(kvmKo, '.BTF'), `BTF of ${kvmPath}`, base);
     types = new TypeSources([base, kvm]);
     typesUsed = 'btf';
   } else {
-    progress(`indexing DWARF of ${o.vmlinux}`);
-    const cache = o.cache ?? true;
-    const base = openDwarf(vmlinux, { cache });
+    const base = baseTypes();
     // kvm.ko declares kernel structs it only points to (struct mm_struct;): their bodies are in vmlinux.
     types = new TypeSources([base, openDwarf(kvmKo, { cache, completeFrom: base })]);
     typesUsed = 'dwarf';
   }
-  const kernel = new Kernel({ mem, types, symbols: new ElfSymbols(vmlinux), vmcoreinfo: vi });
+  const kernel = new Kernel({ mem, types, symbols, vmcoreinfo: vi });
   return {
     kernel,
     mem,
     vmcoreinfo: vi,
     typesUsed,
+    debugSources: sources,
     close() {
       mem.close();
       for (const f of opened) f.close();

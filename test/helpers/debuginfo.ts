@@ -26,6 +26,30 @@ export interface DebianDebuginfo {
   kvmAmdKo: string;
 }
 
+/** The Debian 11 (bullseye) kernel of ../shared/fixtures/real-5.10: fetched through a private apt sources list. */
+export const DBG_510 = {
+  package: 'linux-image-5.10.0-32-cloud-amd64-dbg',
+  release: '5.10.0-32-cloud-amd64',
+  version: '5.10.223-1',
+  sha256: '75b674fddb6f461cf45c88b9ded53b517f8b770a6e2006a5ea31a388e003d3db',
+  kvmAmdKo: 'usr/lib/debug/lib/modules/5.10.0-32-cloud-amd64/kernel/arch/x86/kvm/kvm-amd.ko',
+};
+
+let pending510: Promise<DebianDebuginfo> | undefined;
+
+export function debianDebuginfo510(): Promise<DebianDebuginfo> {
+  return (pending510 ??= Promise.resolve().then(() => {
+    const dir = join(fixtureCache(), `${DBG_510.package}_${DBG_510.version}`);
+    try {
+      // No suite given: the tool's own choice from the version (5.10.x-N is bullseye) is what is tested.
+      const f = fetchDebianDebuginfo({ release: DBG_510.release, version: DBG_510.version }, () => {}, { dir, sha256: DBG_510.sha256, extra: [DBG_510.kvmAmdKo] });
+      return { vmlinux: f.vmlinux, kvmKo: f.kvmKo, kvmAmdKo: join(dir, DBG_510.kvmAmdKo) };
+    } catch (e) {
+      throw new Error(`the tests need ${DBG_510.package}=${DBG_510.version} from Debian bullseye: ${(e as Error).message}`);
+    }
+  }));
+}
+
 let pending: Promise<DebianDebuginfo> | undefined;
 
 export function debianDebuginfo(): Promise<DebianDebuginfo> {

@@ -28,3 +28,15 @@ export async function realElfDump(): Promise<string> {
   }
   return out;
 }
+
+/** A file of any fixture under ../shared/fixtures (real-5.10, guest-6.1, ...); missing is an error, never a skip. */
+export function fixtureFile(fixture: string, name: string): string {
+  const p = resolve(process.env.QEMU_VTOP_FIXTURES ?? '../shared/fixtures', fixture, name);
+  if (!existsSync(p)) throw new Error(`${p} is missing: the acceptance suite needs the ${fixture} fixture beside the repository (../shared/fixtures/${fixture})`);
+  return p;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function fixtureTruth(fixture: string): any {
+  return JSON.parse(readFileSync(fixtureFile(fixture, 'truth.json'), 'utf8'));
+}
