@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suites use, when they are missing (CI starts from a bare machine).
 # pahole (dwarves): DWARF layouts to compare with; makedumpfile: derives real dump formats from the demo dump;
 # zstd: writes zstd-compressed test dumps; python3-libkdumpfile: independent reader of generated dumps;
-# tmux: drives the TUI in a real terminal; crash: checks the test kdump writer; gcc: builds the per-era DWARF of the dump generator.
+# tmux: drives the TUI in a real terminal; crash: checks the test kdump writer; gcc: builds the per-era DWARF of the dump generator;
+# debuginfod + libarchive-tools (bsdtar, which debuginfod uses to read .deb files): the debuginfod acceptance test.
 set -euo pipefail
 need=()
 command -v pahole >/dev/null || need+=(dwarves)
@@ -11,6 +12,8 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v tmux >/dev/null || need+=(tmux)
 command -v crash >/dev/null || need+=(crash)
 command -v gcc >/dev/null || need+=(gcc)
+command -v debuginfod >/dev/null || need+=(debuginfod)
+command -v bsdtar >/dev/null || need+=(libarchive-tools)
 /usr/bin/python3 -c 'import kdumpfile' 2>/dev/null || need+=(python3-libkdumpfile) # Debian's python, not a pyenv one
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

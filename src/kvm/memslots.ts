@@ -21,7 +21,8 @@ export interface Memslot {
 export interface AddressSpace {
   asId: number;
   memslots: bigint; // struct kvm_memslots
-  generation: bigint;
+  /** The set's generation: absent before ≈2.6.38 (struct kvm_memslots had no such member). */
+  generation?: bigint;
   /** Index into each slot's *_node[2] arrays for this set (5.17+). */
   nodeIdx?: number;
   slots: Memslot[];
@@ -135,9 +136,9 @@ export function addressSpaces(k: Kernel, kvm: KObject): AddressSpace[] {
     const ptr = ms.length === undefined ? ms : ms.at(as);
     if (ptr.value() === 0n) continue;
     const set = ptr.deref();
-    const generation = set.member('generation').value();
+    const generation = set.has('generation') ? set.member('generation').value() : undefined;
     const { slots, nodeIdx } = era.slots(k, set, as);
-    out.push({ asId: as, memslots: set.addr, generation, nodeIdx, slots, updateInProgress: (generation & GEN_UPDATE_IN_PROGRESS) !== 0n });
+    out.push({ asId: as, memslots: set.addr, generation, nodeIdx, slots, updateInProgress: generation !== undefined && (generation & GEN_UPDATE_IN_PROGRESS) !== 0n });
   }
   return out;
 }

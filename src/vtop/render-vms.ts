@@ -112,7 +112,7 @@ function hvaRange(m: Memslot): string {
 export function renderMemslots(vm: VmSlots, label: string): string {
   const lines = [label, ''];
   for (const sp of vm.spaces) {
-    const head = [`${asLabel(sp.asId)}  kvm_memslots ${hexBare(sp.memslots)}  generation ${sp.generation & ~(1n << 63n)}`];
+    const head = [`${asLabel(sp.asId)}  kvm_memslots ${hexBare(sp.memslots)}  generation ${sp.generation === undefined ? '- (none in this kernel)' : sp.generation & ~(1n << 63n)}`];
     if (sp.nodeIdx !== undefined) head.push(`node_idx ${sp.nodeIdx}`);
     if (sp.updateInProgress) head.push('UPDATE IN PROGRESS (the dump caught a memslot change midway: this set may be half-edited)');
     lines.push(head.join('  '));
@@ -153,7 +153,7 @@ export function memslotsJson(vm: VmSlots): Record<string, unknown> {
   if (vm.pid !== undefined) j.pid = vm.pid;
   if (vm.comm !== undefined) j.comm = vm.comm;
   j.addressSpaces = vm.spaces.map((sp) => {
-    const a: Record<string, unknown> = { asId: sp.asId, smm: sp.asId === 1, memslotsSet: hex(sp.memslots), generation: Number(sp.generation & ~(1n << 63n)), updateInProgress: sp.updateInProgress };
+    const a: Record<string, unknown> = { asId: sp.asId, smm: sp.asId === 1, memslotsSet: hex(sp.memslots), generation: sp.generation === undefined ? null : Number(sp.generation & ~(1n << 63n)), updateInProgress: sp.updateInProgress };
     if (sp.nodeIdx !== undefined) a.nodeIdx = sp.nodeIdx;
     return a;
   });

@@ -40,6 +40,7 @@ struct module { int state; struct list_head list; char name[56]; struct mod_kall
 struct task_struct init_task;
 struct list_head modules;
 unsigned long page_offset_base;
+unsigned long vmalloc_base;
 unsigned long vmemmap_base;
 struct page *page_anchor;
 struct address_space *address_space_anchor;
@@ -64,7 +65,7 @@ struct kvm_vcpu { struct kvm *kvm; int cpu; int vcpu_id; int vcpu_idx; int mode;
 #if ERA == 1 /* 2.6.34 - 3.2 */
 struct kvm_memory_slot { unsigned long base_gfn; unsigned long npages; unsigned long flags; unsigned long *rmap;
   unsigned long *dirty_bitmap; void *lpage_info[3]; unsigned long userspace_addr; int user_alloc; int id; };
-struct kvm_memslots { int nmemslots; uint64_t generation; struct kvm_memory_slot memslots[36]; };
+struct kvm_memslots { int nmemslots; struct kvm_memory_slot memslots[36]; }; /* no generation before 2.6.38 */
 struct kvm { struct mm_struct *mm; struct kvm_memslots *memslots; VCPUS };
 #elif ERA == 2 /* 3.3 - 3.18 */
 struct kvm_memory_slot { uint64_t base_gfn; unsigned long npages; unsigned long *dirty_bitmap; void *arch[6];

@@ -63,6 +63,8 @@ for (const e of ERAS) {
       const as1 = vm.addressSpaces.find((a: { asId: number }) => a.asId === 1);
       assert.equal(as1 !== undefined, e.era >= 3, 'eras from 4.2 on have the SMM address space');
       if (as1) assert.equal(as1.updateInProgress, e.era <= 4, JSON.stringify(as1));
+      // 2.6.34's struct kvm_memslots has no generation (it came with 2.6.38): said, not read from elsewhere.
+      assert.equal(vm.addressSpaces[0].generation, e.era === 1 ? null : 0x10, JSON.stringify(vm.addressSpaces[0]));
     });
     it('vcpus decodes each vCPU’s exit (MMIO, SYSTEM_EVENT, INTERNAL_ERROR, X86_WRMSR) and flags the one in guest mode', () => {
       const out = runCli(['vcpus', g.dump, g.vmlinux, '--kvm-debuginfo', g.kvmKo, '-g', String(g.pid), '--json']).json();

@@ -3,7 +3,7 @@
 // struct kvm with that era's memslots, the VMM's page tables with 4K, 2M and 1G pages, written as an ELF
 // vmcore with a VMCOREINFO note. The expected translations come from the layout written here.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { writeElfCore } from '../helpers/elfcore-writer.js';
@@ -13,7 +13,13 @@ import { pahole, type PaholeMember } from '../helpers/pahole.js';
 export const RELEASE = '6.99.0-qvtop-era';
 const KASLR = 0xffffffff81000000n; // run-time = link-time (PIE, near 0) + this
 const START_KERNEL_MAP = 0xffffffff80000000n;
-const POB = 0xffff888000000000n;
+/** The link-time bases of the direct map, vmalloc and vmemmap (4-level): the defaults of a draw. */
+export const DEFAULT_REGIONS = { pageOffsetBase: 0xffff888000000000n, vmallocBase: 0xffffc90000000000n, vmemmapBase: 0xffffea0000000000n };
+export type Regions = typeof DEFAULT_REGIONS;
+/** Where struct kvm sits: vmalloc'ed, as on x86 (it is embedded in kvm_svm/kvm_vmx), 2 MiB of 4K pages. */
+const KVM_PA = 0x2800000n;
+const KVM_VMALLOC_OFFSET = 0x1234000n;
+const KERNEL_TABLES_PA = 0x3c00000n;
 const P = 0x7n;
 const PSE = 0x80n;
 
@@ -141,6 +147,10 @@ export interface GenerateOptions {
   levels?: 4 | 5;
   /** The dump file's format: an ELF vmcore, or kdump-compressed with zlib pages. */
   format?: 'elf' | 'kdump';
+  /** Where KASLR put the direct map, vmalloc and vmemmap (default: the link-time bases). */
+  regions?: Regions;
+  /** A name for the dump file (several dumps of one era in one folder). */
+  tag?: string;
 }
 
 export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: GenerateOptions = {}): GeneratedDump {
@@ -148,12 +158,19 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
   const src = 'test/gen/era-kernel.c';
   const vmlinux = join(dir, `vmlinux-era${era}`);
   const kvmKo = join(dir, `kvm-era${era}.ko`);
-  execFileSync('gcc', ['-g', '-O0', `-DERA=${era}`, '-Wl,--build-id=sha1', '-o', vmlinux, src]);
-  execFileSync('gcc', ['-g', '-O0', `-DERA=${era}`, '-DKVM_MODULE', '-c', '-o', kvmKo, src]);
+  // Compiled once per folder and era: several dumps (KASLR draws) share one fake kernel.
+  if (!existsSync(vmlinux) || !existsSync(kvmKo)) {
+    execFileSync('gcc', ['-g', '-O0', `-DERA=${era}`, '-Wl,--build-id=sha1', '-o', vmlinux, src]);
+    execFileSync('gcc', ['-g', '-O0', `-DERA=${era}`, '-DKVM_MODULE', '-c', '-o', kvmKo, src]);
+  }
+  const regions = opts.regions ?? DEFAULT_REGIONS;
+  const POB = regions.pageOffsetBase;
+  const kvmVa = regions.vmallocBase + KVM_VMALLOC_OFFSET;
   const buildId = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', vmlinux], { encoding: 'utf8' }))![1];
   const sym = symbols(vmlinux);
   const rt = (name: string) => sym.get(name)! + KASLR; // run-time address
-  const pa = (va: bigint) => (va >= START_KERNEL_MAP ? va - START_KERNEL_MAP : va - POB); // image or direct map
+  // Image mapping, struct kvm's vmalloc area, or the direct map.
+  const pa = (va: bigint) => (va >= START_KERNEL_MAP ? va - START_KERNEL_MAP : va >= kvmVa && va < kvmVa + 0x200000n ? KVM_PA + (va - kvmVa) : va - POB);
   const L = (f: string, n: string) => layout(f, n);
   const T = { task: L(vmlinux, 'task_struct'), files: L(vmlinux, 'files_struct'), fdt: L(vmlinux, 'fdtable'), file: L(vmlinux, 'file'), dentry: L(vmlinux, 'dentry'), qstr: L(vmlinux, 'qstr'), path: L(vmlinux, 'path'), mm: L(vmlinux, 'mm_struct'), module: L(vmlinux, 'module'), ks: L(vmlinux, 'mod_kallsyms'), kvm: L(kvmKo, 'kvm'), set: L(kvmKo, 'kvm_memslots'), slot: L(kvmKo, 'kvm_memory_slot') };
   const mem = new Mem();
@@ -178,9 +195,28 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
     return at;
   };
 
-  // Kernel globals.
+  // Kernel globals: the region bases as kaslr.c left them, and the kernel page tables that map vmalloc.
   w64(rt('page_offset_base'), POB);
-  mem.write(pa(rt('init_top_pgt')), Buffer.alloc(4096));
+  w64(rt('vmalloc_base'), regions.vmallocBase);
+  w64(rt('vmemmap_base'), regions.vmemmapBase);
+  const kpgd = pa(rt('init_top_pgt'));
+  mem.write(kpgd, Buffer.alloc(4096));
+  let ktables = KERNEL_TABLES_PA;
+  const ktable = (parent: bigint, i: bigint) => {
+    const e = mem.get(parent + i * 8n);
+    if (e & 1n) return e & 0x000ffffffffff000n;
+    const t = (ktables += 0x1000n);
+    mem.write(t, Buffer.alloc(4096));
+    mem.u64(parent + i * 8n, t | 0x63n); // PRESENT|RW|ACCESSED|DIRTY, no USER
+    return t;
+  };
+  const kix = (va: bigint, sh: bigint) => (va >> sh) & 0x1ffn;
+  for (let off = 0n; off < 0x200000n; off += 0x1000n) {
+    const va = kvmVa + off;
+    const top = levels === 5 ? ktable(kpgd, kix(va, 48n)) : kpgd;
+    const pt = ktable(ktable(ktable(top, kix(va, 39n)), kix(va, 30n)), kix(va, 21n));
+    mem.u64(pt + kix(va, 12n) * 8n, (KVM_PA + off) | 0x8000000000000063n); // NX: vmalloc data
+  }
   // The kvm module with kvm_vm_fops in its kallsyms.
   const fops = alloc(256);
   const module = alloc(T.module.size);
@@ -213,7 +249,7 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
   const mm = alloc(T.mm.size);
   w64(mm + T.mm.off('pgd'), POB + pgdPa);
   w64(task + T.task.off('mm'), mm);
-  const kvm = POB + 0x2800000n; // kvm structs are big in some eras: a region of its own
+  const kvm = kvmVa; // kvm structs are big in some eras: a region of its own, vmalloc'ed
   mem.write(pa(kvm), Buffer.alloc(T.kvm.size));
   w64(kvm + T.kvm.off('mm'), mm);
   const dentry = alloc(T.dentry.size);
@@ -244,7 +280,7 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
   const gmem = T.slot.has('gmem');
   const GMEM_PGOFF = 0x10n;
   if (gmem) slots.push({ id: 4, asId: 0, baseGfn: 0x200000n, npages: 0x100n, ua: 0x7f00e0000000n, flags: 4 });
-  const VMEMMAP = 0xffffea0000000000n;
+  const VMEMMAP = regions.vmemmapBase;
   const pageSize = BigInt(L(vmlinux, 'page').size);
   // An xarray writer: nodes of 64 slots, the root tall enough for the largest index stored.
   const nodeT = L(vmlinux, 'xa_node');
@@ -279,7 +315,6 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
   // The gmem file: its page cache holds index pgoff+0 (pfn 0x4300); index pgoff+1 was never faulted in.
   let gfile = 0n;
   if (gmem) {
-    w64(rt('vmemmap_base'), VMEMMAP);
     const mapping = alloc(L(vmlinux, 'address_space').size);
     gfile = alloc(T.file.size);
     w64(gfile + T.file.off('f_mapping'), mapping);
@@ -323,7 +358,7 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
     const set = setVa[as];
     mem.write(pa(set), Buffer.alloc(Math.min(T.set.size || 0x1000, 0x100000)));
     // Address space 1 was caught mid-update: KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS (bit 63) in its generation.
-    w64(set + T.set.off('generation'), (0x10n + BigInt(as)) | (as === 1 ? 1n << 63n : 0n));
+    if (T.set.has('generation')) w64(set + T.set.off('generation'), (0x10n + BigInt(as)) | (as === 1 ? 1n << 63n : 0n));
     const arr = set + T.set.off('memslots');
     const size = BigInt(T.slot.size);
     mine.forEach((s, i) => {
@@ -465,7 +500,7 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
   }
   const info = [`OSRELEASE=${RELEASE}`, `BUILD-ID=${buildId}`, 'PAGESIZE=4096', `KERNELOFFSET=${KASLR.toString(16)}`, 'NUMBER(phys_base)=0', `SYMBOL(init_top_pgt)=${rt('init_top_pgt').toString(16)}`, `NUMBER(pgtable_l5_enabled)=${levels === 5 ? 1 : 0}`, ''].join('\n');
   const format = opts.format ?? 'elf';
-  const dump = join(dir, `vmcore-era${era}${levels === 5 ? '-l5' : ''}.${format}`);
+  const dump = join(dir, `vmcore-era${era}${levels === 5 ? '-l5' : ''}${opts.tag ? '-' + opts.tag : ''}.${format}`);
   if (format === 'elf') writeFileSync(dump, writeElfCore(segments, [{ name: 'VMCOREINFO', type: 0, desc: Buffer.from(info) }]));
   else {
     const maxPfn = Number(pfns[pfns.length - 1] >> 12n) + 1;
