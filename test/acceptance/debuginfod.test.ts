@@ -35,12 +35,12 @@ async function metrics(): Promise<Map<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const r = /^(\S+)\s+(\d+(?:\.\d+)?)$/.exec(line);
+    const r = /^([^#].*)\s(\d+(?:\.\d+)?)$/.exec(line); // labels may hold spaces: source=".deb archive"
     if (r) m.set(r[1], Number(r[2]));
   }
   return m;
 }
-const buildidRequests = async () => [...(await metrics()).entries()].filter(([k]) => k.startsWith('http_requests_total{type="buildid"')).reduce((a, [, v]) => a + v, 0);
+const buildidRequests = async () => [...(await metrics()).entries()].filter(([k]) => k === 'http_requests_total{type="debuginfo"}').reduce((a, [, v]) => a + v, 0);
 
 before(async () => {
   const di = await debianDebuginfo510();
