@@ -1,9 +1,12 @@
 // ELF vmcores as PhysicalMemory: /proc/vmcore and makedumpfile -E (p_paddr = physical, p_vaddr = __va),
 // QEMU dump-guest-memory (p_vaddr = 0), /proc/kcore (segments outside the direct map have p_paddr = -1).
+// Segments may overlap: kcore's kernel-text PT_LOAD (p_paddr = __pa_symbol(_stext)) and kexec's text segment lie
+// inside a RAM segment. Lookups go through an interval index built once (intervals.ts), never a linear scan.
 import { type ByteSource } from '../io/source.js';
 import { hex } from '../io/hex.js';
 import { ElfFile, type ElfNote } from '../elf/elf.js';
 import { ET, EM_X86_64, PT } from '../elf/constants.js';
+import { IntervalIndex, type Piece, type RankedInterval } from './intervals.js';
 import {
   type DumpInfo,
   type DumpNote,
@@ -21,6 +24,12 @@ interface Segment {
   offset: number;
 }
 
+/** What a physical address resolves to: a segment, and whether the file holds its bytes there. */
+interface Hit {
+  seg: Segment;
+  present: boolean;
+}
+
 const NO_PADDR = (1n << 64n) - 1n;
 
 export class ElfCore implements PhysicalMemory {
@@ -28,6 +37,7 @@ export class ElfCore implements PhysicalMemory {
   readonly notes: DumpNote[];
   readonly vmcoreinfo?: string;
   private segs: Segment[];
+  private index: IntervalIndex<Hit>;
 
   constructor(private readonly src: ByteSource) {
     const elf = new ElfFile(src);
@@ -49,43 +59,53 @@ export class ElfCore implements PhysicalMemory {
         );
       }
     }
+    // Where segments overlap, a segment with file data wins over one without; then the first program header.
+    const items: RankedInterval<Hit>[] = [];
+    for (const seg of this.segs) {
+      items.push({ start: seg.paddr, end: seg.fileEnd, rank: 0, value: { seg, present: true } });
+      items.push({ start: seg.fileEnd, end: seg.end, rank: 1, value: { seg, present: false } });
+    }
+    this.index = new IntervalIndex(items);
     const qemu = this.notes.some((n) => n.name === 'QEMU');
     const kcore = elf.programHeaders().some((p) => p.type === PT.LOAD && p.paddr === NO_PADDR);
-    const partial = this.segs.some((s) => s.fileEnd < s.end);
+    const pages = (present: boolean) => Number(this.index.pieces.filter((p) => p.value.present === present).reduce((a, p) => a + (p.end - p.start), 0n) / 4096n);
     this.info = {
       format: qemu ? 'elf-qemu' : kcore ? 'elf-kcore' : 'elf-vmcore',
       compression: 'none',
       pageSize: 4096,
-      cpus: this.notes.filter((n) => n.name === 'CORE' && n.type === 1).length || undefined,
+      // kcore writes one NT_PRSTATUS whatever the CPU count: the kernel's cpu_online_mask tells (cli/cmd-info).
+      cpus: kcore ? undefined : this.notes.filter((n) => n.name === 'CORE' && n.type === 1).length || undefined,
       segments: this.segs.length,
-      presentPages: Number(this.segs.reduce((a, x) => a + (x.fileEnd - x.paddr), 0n) / 4096n),
-      excludedPages: Number(this.segs.reduce((a, x) => a + (x.end - x.fileEnd), 0n) / 4096n),
-      excludedLooksLikeZero: partial,
+      presentPages: pages(true),
+      excludedPages: pages(false),
+      excludedLooksLikeZero: this.index.pieces.some((p) => !p.value.present),
     };
   }
 
+  /**
+   * The RAM the segments describe: overlapping segments (a kernel-text segment inside its RAM range) count once;
+   * segments that only touch stay separate ranges, as their program headers say.
+   */
   ranges(): PhysRange[] {
-    return this.segs.map((s) => ({ start: s.paddr, end: s.end }));
+    const out: PhysRange[] = [];
+    for (const s of this.segs) {
+      const last = out[out.length - 1];
+      if (last && s.paddr < last.end) {
+        if (s.end > last.end) last.end = s.end;
+      } else out.push({ start: s.paddr, end: s.end });
+    }
+    return out;
   }
 
-  private find(paddr: bigint): Segment | undefined {
-    let lo = 0;
-    let hi = this.segs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const s = this.segs[mid];
-      if (paddr < s.paddr) hi = mid - 1;
-      else if (paddr >= s.end) lo = mid + 1;
-      else return s;
-    }
-    return undefined;
+  private find(paddr: bigint): Piece<Hit> | undefined {
+    return this.index.find(paddr);
   }
 
   pageState(paddr: bigint): PageState {
-    const s = this.find(paddr);
-    if (!s) return 'absent';
+    const p = this.find(paddr);
+    if (!p) return 'absent';
     // ELF cannot tell an excluded page from a zero page: makedumpfile -E writes both as p_filesz < p_memsz.
-    return paddr < s.fileEnd ? 'present' : 'excluded';
+    return p.value.present ? 'present' : 'excluded';
   }
 
   read(paddr: bigint, length: number): Buffer {
@@ -93,12 +113,14 @@ export class ElfCore implements PhysicalMemory {
     let done = 0;
     while (done < length) {
       const a = paddr + BigInt(done);
-      const s = this.find(a);
-      if (!s) throw new PhysAbsentError(a, `no PT_LOAD segment of ${this.src.name} covers it`);
-      if (a >= s.fileEnd) {
+      const p = this.find(a);
+      if (!p) throw new PhysAbsentError(a, `no PT_LOAD segment of ${this.src.name} covers it`);
+      if (!p.value.present) {
         throw new PageExcludedError(a, 'ELF segment has no file data here (p_filesz < p_memsz): excluded or zero, ELF cannot tell which');
       }
-      const n = Number(BigInt(length - done) < s.fileEnd - a ? BigInt(length - done) : s.fileEnd - a);
+      const s = p.value.seg;
+      // The piece may end before the segment does (another segment takes over there): read up to the piece's end.
+      const n = Number(BigInt(length - done) < p.end - a ? BigInt(length - done) : p.end - a);
       this.src.read(s.offset + Number(a - s.paddr), n).copy(out, done);
       done += n;
     }
