@@ -1,6 +1,7 @@
 // crash's argument style: dump and vmlinux in either order, told apart by their content.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { QvError } from '../io/errors.js';
+import { type HostFs, liveDump } from '../vtop/live.js';
 
 export type FileRole = 'dump' | 'vmlinux' | 'module';
 
@@ -37,7 +38,8 @@ export interface Inputs {
   kvmDebuginfo?: string;
 }
 
-export function classify(files: string[], opts: { vmcore?: string[]; vmlinux?: string; kvmDebuginfo?: string }): Inputs {
+/** No dump named: the running host's /proc/kcore (or why it cannot be read). */
+export function classify(files: string[], opts: { vmcore?: string[]; vmlinux?: string; kvmDebuginfo?: string }, host?: HostFs): Inputs {
   const out: Inputs = { dump: [...(opts.vmcore ?? [])], vmlinux: opts.vmlinux, kvmDebuginfo: opts.kvmDebuginfo };
   for (const f of files) {
     const role = fileRole(f);
@@ -47,6 +49,6 @@ export function classify(files: string[], opts: { vmcore?: string[]; vmlinux?: s
       out.vmlinux = f;
     } else if (!out.kvmDebuginfo) out.kvmDebuginfo = f;
   }
-  if (!out.dump.length) throw new QvError('USAGE', 'no dump given: qemu-vtop VMCORE [VMLINUX] -g PID -p GPA...');
+  if (!out.dump.length) out.dump.push(liveDump(host));
   return out;
 }

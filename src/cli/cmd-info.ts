@@ -5,6 +5,8 @@ import { type PhysicalMemory } from '../dump/physmem.js';
 import { parseVmcoreInfo } from '../dump/vmcoreinfo.js';
 import { hex } from '../io/hex.js';
 import { openSession } from '../vtop/session.js';
+import { onlineCpus, type OnlineCpus } from '../kernel/cpus.js';
+import { liveDump, planLive, realHost } from '../vtop/live.js';
 import { guarded } from './common.js';
 
 export interface DumpSummary {
@@ -17,6 +19,9 @@ export interface DumpSummary {
   buildId?: string;
   crashTime?: string;
   cpus?: number;
+  /** Online CPU list and where the count came from, when the kernel was asked (kcore: not its notes). */
+  cpusOnline?: string;
+  cpusFrom?: string;
   kernelOffset?: string;
   physBase?: string;
   pagingLevels?: number;
@@ -78,7 +83,7 @@ export function renderSummary(s: DumpSummary): string {
     ['release', s.osrelease],
     ['build-id', s.buildId],
     ['crash time', s.crashTime],
-    ['cpus', s.cpus !== undefined ? String(s.cpus) : undefined],
+    ['cpus', s.cpus !== undefined ? `${s.cpus}${s.cpusOnline ? ` online (${s.cpusOnline}; from ${s.cpusFrom})` : ''}` : s.cpusFrom ? `unknown: ${s.cpusFrom}` : undefined],
     ['KASLR offset', s.kernelOffset],
     ['phys_base', s.physBase],
     ['paging', s.pagingLevels ? `${s.pagingLevels}-level` : undefined],
@@ -96,28 +101,49 @@ export function renderSummary(s: DumpSummary): string {
   return lines.join('\n') + '\n';
 }
 
-/** Tries the zero-debuginfo mode (kallsyms and BTF from the dump) and says what it found, or why not. */
-function typesWithoutDebugFiles(files: string[]): string {
+/**
+ * Tries the zero-debuginfo mode (kallsyms and BTF from the dump) and says what it found, or why not. On the live
+ * host the sources are the ones a translation would use (live.ts), and the online CPUs come from the kernel:
+ * kcore's single NT_PRSTATUS note is no CPU count.
+ */
+function kernelFacts(files: string[], mem: PhysicalMemory): { types: string; cpus?: OnlineCpus; cpusError?: string } {
+  const plan = mem.info.live ? planLive(realHost, {}, files[0]) : undefined;
   try {
-    const session = openSession({ dump: files, types: 'btf' });
-    session.close();
-    return session.typesUsed;
+    const session = openSession({ dump: files, ...(plan ?? {}), types: plan?.vmlinux ? 'auto' : 'btf' });
+    try {
+      const types = plan ? `${session.typesUsed} (${plan.source})` : session.typesUsed;
+      if (mem.info.cpus !== undefined) return { types };
+      try {
+        return { types, cpus: onlineCpus(session.kernel) };
+      } catch (e) {
+        return { types, cpusError: (e as Error).message };
+      }
+    } finally {
+      session.close();
+    }
   } catch (e) {
-    return `none without debug files: ${(e as Error).message}`;
+    return { types: `none without debug files: ${(e as Error).message}` };
   }
 }
 
 export function infoCommand(p: Command): void {
   p.command('info')
     .description('format, kernel and memory ranges of a dump (needs no debug info)')
-    .argument('<dump...>', 'the dump file (several for a makedumpfile --split set)')
+    .argument('[dump...]', 'the dump file (several for a makedumpfile --split set); none: the running host\'s /proc/kcore')
     .option('--json', 'machine-readable output')
     .action(
       guarded((files: string[], o: { json?: boolean }) => {
+        if (!files.length) files = [liveDump()];
         const mem = openDump(files);
         try {
           const s = summarize(files, mem);
-          s.types = typesWithoutDebugFiles(files);
+          const facts = kernelFacts(files, mem);
+          s.types = facts.types;
+          if (facts.cpus) {
+            s.cpus = facts.cpus.count;
+            s.cpusOnline = facts.cpus.list;
+            s.cpusFrom = facts.cpus.source;
+          } else if (facts.cpusError) s.cpusFrom = facts.cpusError;
           process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : renderSummary(s));
         } finally {
           mem.close();

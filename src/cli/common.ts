@@ -5,6 +5,7 @@ import { QvError } from '../io/errors.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { findTask, type Task } from '../kernel/tasks.js';
 import { openSession, type Session, type TypesMode } from '../vtop/session.js';
+import { describeLive, type GivenSources, isKcore, type LivePlan, planLive, realHost } from '../vtop/live.js';
 import { classify } from './args.js';
 
 export interface LoadOptions {
@@ -41,18 +42,25 @@ export function addLoadOptions(c: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
+/** A session, and for the running host (/proc/kcore) where its symbols and types came from. */
+export type LoadedSession = Session & { live?: LivePlan };
+
 /** `progress` replaces the default (a line on stderr per stage, when stderr is a terminal). */
-export function loadSession(files: string[], o: LoadOptions, progress?: (msg: string) => void): Session {
+export function loadSession(files: string[], o: LoadOptions, progress?: (msg: string) => void): LoadedSession {
   const inputs = classify(files, o);
-  return openSession({
+  let sources: GivenSources = { vmlinux: inputs.vmlinux, kvmDebuginfo: inputs.kvmDebuginfo, systemMap: o.systemMap, kallsyms: o.kallsyms, btf: o.btf, btfKvm: o.btfKvm };
+  let live: LivePlan | undefined;
+  if (inputs.dump.length === 1 && isKcore(inputs.dump[0])) {
+    live = planLive(realHost, sources, inputs.dump[0]);
+    sources = live;
+    process.stderr.write(`qemu-vtop: ${describeLive(live)}\n`);
+  }
+  const s: LoadedSession = openSession({
     ...inputs,
+    ...sources,
     types: o.types,
     cache: o.cache,
     fetchDebuginfo: o.fetchDebuginfo,
-    systemMap: o.systemMap,
-    kallsyms: o.kallsyms,
-    btf: o.btf,
-    btfKvm: o.btfKvm,
     debianSuite: o.debianSuite,
     debugDirs: o.debugDir,
     progress:
@@ -61,6 +69,8 @@ export function loadSession(files: string[], o: LoadOptions, progress?: (msg: st
         if (process.stderr.isTTY) process.stderr.write(`${m}...\n`);
       }),
   });
+  if (live) s.live = live;
+  return s;
 }
 
 export const asInt = (v: string): number => {

@@ -127,6 +127,10 @@ export class ElfCore implements PhysicalMemory {
     return out;
   }
 
+  refresh(): void {
+    (this.src as { dropCache?: () => void }).dropCache?.();
+  }
+
   close(): void {
     (this.src as { close?: () => void }).close?.();
   }

@@ -1,9 +1,13 @@
 // Opens any supported dump, detected from its first bytes (never from the file name).
+import { resolve } from 'node:path';
 import { FileSource, type ByteSource } from '../io/source.js';
 import { ElfCore } from './elfcore.js';
 import { FlattenedSource } from './flattened.js';
 import { isKdump, openKdump } from './kdump.js';
 import { type PhysicalMemory } from './physmem.js';
+
+/** The running kernel as an ELF core (fs/proc/kcore.c). */
+export const KCORE_PATH = '/proc/kcore';
 
 interface Format {
   name: string;
@@ -48,7 +52,9 @@ export function sniff(src: ByteSource): string | undefined {
 }
 
 export function openDump(paths: string[]): PhysicalMemory {
-  const srcs = paths.map((p) => new FileSource(p, 512));
+  // The running kernel's memory changes under the reader: a small cache, dropped between translations (refresh).
+  const live = paths.length === 1 && resolve(paths[0]) === KCORE_PATH;
+  const srcs = paths.map((p) => new FileSource(p, live ? 64 : 512));
   const head = srcs[0].read(0, Math.min(64, srcs[0].size));
   const fmt = FORMATS.find((f) => head.length >= 16 && f.detect(head));
   if (!fmt) {
@@ -58,5 +64,7 @@ export function openDump(paths: string[]): PhysicalMemory {
         `supported: ${FORMATS.map((f) => f.name).join(', ')}. A gzip-compressed dump (1f8b...) must be gunzipped first`,
     );
   }
-  return fmt.open(srcs);
+  const mem = fmt.open(srcs);
+  if (live) mem.info.live = KCORE_PATH;
+  return mem;
 }

@@ -23,6 +23,8 @@ export interface DumpInfo {
   incomplete?: { reason: string; lastPfn?: bigint };
   cpus?: number;
   crashTime?: Date;
+  /** The running kernel's memory (the path, "/proc/kcore"): it changes while it is read. */
+  live?: string;
   [k: string]: unknown;
 }
 
@@ -39,6 +41,8 @@ export interface PhysicalMemory {
   pageState(paddr: bigint): PageState;
   /** Reads `length` bytes; throws PageExcludedError / PhysAbsentError for any page that is not readable. */
   read(paddr: bigint, length: number): Buffer;
+  /** Live memory only (/proc/kcore): forget cached bytes so that the next reads see memory as it is now. */
+  refresh?(): void;
   close(): void;
 }
 

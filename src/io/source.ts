@@ -92,6 +92,11 @@ export class FileSource implements ByteSource {
     this.cache = new LruCache(cacheBlocks);
   }
 
+  /** Forgets every cached block: the next reads go to the file (a live source such as /proc/kcore changes). */
+  dropCache(): void {
+    this.cache.clear();
+  }
+
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
