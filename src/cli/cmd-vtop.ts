@@ -7,7 +7,8 @@ import { addressSpaces } from '../kvm/memslots.js';
 import { kvmSymbols, noSuchPidError, noVmError, vmsOfTask } from '../kvm/vm.js';
 import { translationJson } from '../vtop/render-json.js';
 import { renderTranslation } from '../vtop/render-text.js';
-import { translateGpa, vmContext, type VmContext } from '../vtop/translate.js';
+import { vmContext, type VmContext } from '../vtop/translate.js';
+import { translateLive } from '../vtop/live-translate.js';
 import { addLoadOptions, asInt, guarded, type LoadOptions, loadSession, resolveTask } from './common.js';
 
 interface VtopOptions extends LoadOptions {
@@ -43,8 +44,10 @@ function runVtop(files: string[], o: VtopOptions): void {
       }
       ctx = vmContext(k, vms[0].kvm, addressSpaces(k, vms[0].kvm), task.task, task.pid, task.comm);
     }
-    const results = gpas.map((g) => translateGpa(k, ctx, g, o.asId));
-    if (o.json) process.stdout.write(JSON.stringify(results.map(translationJson), null, 2) + '\n');
+    // On the live host: memslot generation checked around each translation, pagemap as a second witness.
+    const results = gpas.map((g) => translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined }));
+    const live = s.live ? { kcore: s.live.kcore, sources: s.live.source } : undefined;
+    if (o.json) process.stdout.write(JSON.stringify(results.map((r) => ({ ...translationJson(r), ...(live ? { live } : {}) })), null, 2) + '\n');
     else process.stdout.write(results.map(renderTranslation).join('\n'));
     if (results.some((r) => r.error)) process.exitCode = 1;
   } finally {

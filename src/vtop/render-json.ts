@@ -50,6 +50,9 @@ export function translationJson(t: Translation): Record<string, unknown> {
     o.gmem = { file: hex(t.gmem.file), index: hex(t.gmem.index), ...(t.gmem.page !== undefined ? { page: hex(t.gmem.page) } : {}) };
   }
   if (t.hpa !== undefined) o.hpa = hex(t.hpa);
+  if (t.pagemapHpa !== undefined) o.pagemapHpa = hex(t.pagemapHpa);
+  if (t.pagemapNote) o.pagemapNote = t.pagemapNote;
+  if (t.retried) o.retried = t.retried;
   if (t.pageSize !== undefined) o.pageSize = Number(t.pageSize);
   o.levels = t.levels.map((l) => ({ name: l.name, entry: hex(l.entry), value: hex(l.value) }));
   if (t.pte !== undefined) o.pte = hex(t.pte);

@@ -52,7 +52,7 @@ export function renderTranslation(t: Translation): string {
   if (t.vma !== undefined) lines.push('', ...vmaSection(t.vma));
   if (t.hpa !== undefined && t.page) lines.push('', ...pageSection(t.page, t.paddrPrlen));
   if (t.hpa === undefined && t.vma?.fileOffset !== undefined) lines.push('', `FILE: ${t.vma.file}  OFFSET: ${hexBare(t.vma.fileOffset)}`);
-  for (const note of [t.vmaError, t.pageError, t.pageNote]) if (note) lines.push('', `  NOTE: ${note}`);
+  for (const note of [t.vmaError, t.pageError, t.pageNote, t.pagemapNote, t.retried]) if (note) lines.push('', `  NOTE: ${note}`);
   lines.push('');
   if (t.error) lines.push(`qemu-vtop: ${t.error.message}`, '');
   return lines.join('\n');

@@ -53,6 +53,11 @@ export interface Translation {
   error?: TranslationError;
   /** A private page of a guest_memfd slot: no hva, the page came from the gmem file's page cache. */
   gmem?: { file: bigint; index: bigint; page?: bigint; pfn?: bigint };
+  /** Live host: the hpa /proc/PID/pagemap gives for the hva (a second witness), and what it says when it cannot or disagrees. */
+  pagemapHpa?: bigint;
+  pagemapNote?: string;
+  /** Live host: the memslots changed during the first read and the translation was made again. */
+  retried?: string;
   /** Kernel #defines this answer relied on (no type source carries them): names into CONSTANTS. */
   constants?: ConstantName[];
 }
