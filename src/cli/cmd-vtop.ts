@@ -3,12 +3,11 @@ import { type Command } from 'commander';
 import { hex, parseAddress } from '../io/hex.js';
 import { QvError } from '../io/errors.js';
 import { taskLabel } from '../kernel/tasks.js';
-import { addressSpaces } from '../kvm/memslots.js';
 import { kvmSymbols, noSuchPidError, noVmError, vmsOfTask } from '../kvm/vm.js';
 import { translationJson } from '../vtop/render-json.js';
 import { renderTranslation } from '../vtop/render-text.js';
 import { vmContext, type VmContext } from '../vtop/translate.js';
-import { translateLive } from '../vtop/live-translate.js';
+import { spacesOf, translateLive } from '../vtop/live-translate.js';
 import { addLoadOptions, asInt, guarded, type LoadOptions, loadSession, resolveTask } from './common.js';
 
 interface VtopOptions extends LoadOptions {
@@ -28,7 +27,7 @@ function runVtop(files: string[], o: VtopOptions): void {
     let ctx: VmContext;
     if (o.vm) {
       const kvm = k.obj('kvm', parseAddress(o.vm), `kvm ${o.vm}`);
-      ctx = vmContext(k, kvm, addressSpaces(k, kvm));
+      ctx = vmContext(k, kvm, spacesOf(k, kvm));
     } else {
       const syms = kvmSymbols(k);
       let task;
@@ -42,7 +41,7 @@ function runVtop(files: string[], o: VtopOptions): void {
       if (vms.length > 1) {
         process.stderr.write(`qemu-vtop: ${taskLabel(task)} has ${vms.length} VMs (${vms.map((v) => `fd ${v.fd}: ${hex(v.kvm.addr)}`).join(', ')}); using the first, pick another with --vm\n`);
       }
-      ctx = vmContext(k, vms[0].kvm, addressSpaces(k, vms[0].kvm), task.task, task.pid, task.comm);
+      ctx = vmContext(k, vms[0].kvm, spacesOf(k, vms[0].kvm), task.task, task.pid, task.comm);
     }
     // On the live host: memslot generation checked around each translation, pagemap as a second witness.
     const results = gpas.map((g) => translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined }));

@@ -4,6 +4,7 @@
 // Never a loop: at most two translations per gpa. On a dump (memory that does not change) this is translateGpa.
 import { hex } from '../io/hex.js';
 import { type Kernel } from '../kernel/kernel.js';
+import { type KObject } from '../kernel/object.js';
 import { type AddressSpace, addressSpaces } from '../kvm/memslots.js';
 import { pagemapWitness, type PagemapReader } from './pagemap.js';
 import { translateGpa, type VmContext } from './translate.js';
@@ -18,6 +19,17 @@ export interface LiveTranslateOptions {
   pagemap?: PagemapReader | boolean;
 }
 
+/** A VM's memslots; on live memory a read that fails (a set replaced under it) is made once more. */
+export function spacesOf(k: Kernel, kvm: KObject): AddressSpace[] {
+  if (!k.mem.info.live) return addressSpaces(k, kvm);
+  try {
+    return addressSpaces(k, kvm);
+  } catch {
+    k.mem.refresh?.();
+    return addressSpaces(k, kvm);
+  }
+}
+
 const stamp = (s: AddressSpace | undefined) => (s ? `${hex(s.memslots)}/${s.generation}` : 'none');
 
 /** Translates gpa; `vm.spaces` is replaced by the fresh set when the memslots changed. */
@@ -26,29 +38,47 @@ export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: numbe
   const reload = o.reload ?? ((kk: Kernel, v: VmContext) => addressSpaces(kk, v.kvm));
   const seen: string[] = [];
   let t: Translation | undefined;
+  let failure: unknown;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const before = vm.spaces.find((s) => s.asId === asId);
-    t = translateGpa(k, vm, gpa, asId);
-    k.mem.refresh?.();
-    vm.spaces = reload(k, vm);
-    const after = vm.spaces.find((s) => s.asId === asId);
-    seen.push(stamp(before));
-    if (stamp(before) === stamp(after) && !before?.updateInProgress) {
-      if (attempt) t.retried = `memslots of address space ${asId} changed during the first read (${seen[0]} -> ${stamp(before)}); translated again`;
-      if (o.pagemap && t.hva !== undefined && vm.pid !== undefined) addPagemap(t, vm.pid, typeof o.pagemap === 'function' ? o.pagemap : undefined);
-      return t;
+    // A walk over memory being replaced can read a freed node or table: an error then is the change, not an answer.
+    failure = undefined;
+    try {
+      t = translateGpa(k, vm, gpa, asId);
+    } catch (e) {
+      failure = e;
     }
-    seen[seen.length - 1] = `${stamp(before)} -> ${stamp(after)}`;
+    k.mem.refresh?.();
+    let after: AddressSpace | undefined;
+    let now = 'unreadable';
+    try {
+      vm.spaces = reload(k, vm);
+      after = vm.spaces.find((s) => s.asId === asId);
+      now = stamp(after);
+    } catch (e) {
+      now = `unreadable (${(e as Error).message})`;
+    }
+    if (after && stamp(before) === now && !before?.updateInProgress) {
+      if (failure) throw failure;
+      if (attempt) t!.retried = `memslots of address space ${asId} changed during the first read (${seen[0]}); translated again`;
+      if (o.pagemap && t!.hva !== undefined && vm.pid !== undefined) addPagemap(t!, vm.pid, typeof o.pagemap === 'function' ? o.pagemap : undefined);
+      return t!;
+    }
+    seen.push(`${stamp(before)}${before?.updateInProgress ? ' (update in progress)' : ''} -> ${now}`);
   }
-  const last = t!;
+  const last: Translation = failure || !t ? { gpa, asId, pid: vm.pid, comm: vm.comm, vm: vm.kvm.addr, levels: [] } : t;
   return {
     ...last,
     hpa: undefined,
+    pageSize: undefined,
+    page: undefined,
+    pageInDump: undefined,
     error: {
       code: 'MEMSLOTS_CHANGED',
       message:
         `memslots changed while reading: address space ${asId} of VM ${hex(vm.kvm.addr)} went ${seen.join(', then ')} (kvm_memslots address/generation) ` +
-        `during the translation of gpa ${hex(gpa)} and again during its retry; the VMM is changing its memory map: run the command again`,
+        `during the translation of gpa ${hex(gpa)} and again during its retry${failure ? ` (the last walk failed: ${(failure as Error).message})` : ''}; ` +
+        `the VMM is changing its memory map: run the command again`,
     },
   };
 }
