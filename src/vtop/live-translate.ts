@@ -30,7 +30,9 @@ export function spacesOf(k: Kernel, kvm: KObject): AddressSpace[] {
   }
 }
 
-const stamp = (s: AddressSpace | undefined) => (s ? `${hex(s.memslots)}/${s.generation}` : 'none');
+const UPDATE_IN_PROGRESS = 1n << 63n; // KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS
+/** A memslot set as "address/generation", "+updating" while KVM is installing it. */
+const stamp = (s: AddressSpace | undefined) => (s ? `${hex(s.memslots)}/${s.generation & ~UPDATE_IN_PROGRESS}${s.updateInProgress ? '+updating' : ''}` : 'none');
 
 /** Translates gpa; `vm.spaces` is replaced by the fresh set when the memslots changed. */
 export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: number, o: LiveTranslateOptions = {}): Translation {
@@ -64,7 +66,7 @@ export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: numbe
       if (o.pagemap && t!.hva !== undefined && vm.pid !== undefined) addPagemap(t!, vm.pid, typeof o.pagemap === 'function' ? o.pagemap : undefined);
       return t!;
     }
-    seen.push(`${stamp(before)}${before?.updateInProgress ? ' (update in progress)' : ''} -> ${now}`);
+    seen.push(`${stamp(before)} -> ${now}`);
   }
   const last: Translation = failure || !t ? { gpa, asId, pid: vm.pid, comm: vm.comm, vm: vm.kvm.addr, levels: [] } : t;
   return {
@@ -76,7 +78,7 @@ export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: numbe
     error: {
       code: 'MEMSLOTS_CHANGED',
       message:
-        `memslots changed while reading: address space ${asId} of VM ${hex(vm.kvm.addr)} went ${seen.join(', then ')} (kvm_memslots address/generation) ` +
+        `memslots changed while reading: address space ${asId} of VM ${hex(vm.kvm.addr)} went ${seen.join(', then ')} (kvm_memslots address/generation; +updating: caught mid-update) ` +
         `during the translation of gpa ${hex(gpa)} and again during its retry${failure ? ` (the last walk failed: ${(failure as Error).message})` : ''}; ` +
         `the VMM is changing its memory map: run the command again`,
     },
