@@ -51,7 +51,7 @@ export function loadSession(files: string[], o: LoadOptions, progress?: (msg: st
   let sources: GivenSources = { vmlinux: inputs.vmlinux, kvmDebuginfo: inputs.kvmDebuginfo, systemMap: o.systemMap, kallsyms: o.kallsyms, btf: o.btf, btfKvm: o.btfKvm };
   let live: LivePlan | undefined;
   if (inputs.dump.length === 1 && isKcore(inputs.dump[0])) {
-    live = planLive(realHost, sources, inputs.dump[0]);
+    live = planLive(realHost, { ...sources, debugDirs: o.debugDir }, inputs.dump[0]);
     sources = live;
     process.stderr.write(`qemu-vtop: ${describeLive(live)}\n`);
   }

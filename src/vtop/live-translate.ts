@@ -32,7 +32,7 @@ export function spacesOf(k: Kernel, kvm: KObject): AddressSpace[] {
 
 const UPDATE_IN_PROGRESS = 1n << 63n; // KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS
 /** A memslot set as "address/generation", "+updating" while KVM is installing it. */
-const stamp = (s: AddressSpace | undefined) => (s ? `${hex(s.memslots)}/${s.generation & ~UPDATE_IN_PROGRESS}${s.updateInProgress ? '+updating' : ''}` : 'none');
+const stamp = (s: AddressSpace | undefined) => (s ? `${hex(s.memslots)}/${s.generation === undefined ? '-' : s.generation & ~UPDATE_IN_PROGRESS}${s.updateInProgress ? '+updating' : ''}` : 'none');
 
 /** Translates gpa; `vm.spaces` is replaced by the fresh set when the memslots changed. */
 export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: number, o: LiveTranslateOptions = {}): Translation {

@@ -9,12 +9,14 @@ import { ElfFile } from '../elf/elf.js';
 import { FileSource } from '../io/source.js';
 import { QvError } from '../io/errors.js';
 import { kvmDebuginfoCandidates } from '../debuginfo/locate.js';
+import { buildIdPath, DEFAULT_DEBUG_DIRS } from '../debuginfo/buildid.js';
 import { KCORE_PATH } from '../dump/open.js';
 
 export const KCORE = KCORE_PATH;
 
 const FILES = {
   notes: '/sys/kernel/notes',
+  kvmNotes: '/sys/module/kvm/notes/.note.gnu.build-id',
   lockdown: '/sys/kernel/security/lockdown',
   kallsyms: '/proc/kallsyms',
   kptrRestrict: '/proc/sys/kernel/kptr_restrict',
@@ -24,9 +26,9 @@ const FILES = {
 } as const;
 
 /** Where a debug vmlinux of release R with build-id B is looked for (the distributions' places), in order. */
-export function vmlinuxCandidates(release: string, buildId?: string): string[] {
+export function vmlinuxCandidates(release: string, buildId?: string, debugDirs: string[] = DEFAULT_DEBUG_DIRS): string[] {
   const out: string[] = [];
-  if (buildId && buildId.length > 2) out.push(`/usr/lib/debug/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`);
+  if (buildId) out.push(...debugDirs.map((d) => buildIdPath(d, buildId)));
   out.push(`/usr/lib/debug/boot/vmlinux-${release}`, `/usr/lib/debug/vmlinux-${release}`, `/boot/vmlinux-${release}`, `/lib/modules/${release}/build/vmlinux`);
   return out;
 }
@@ -112,9 +114,9 @@ export function liveDump(h: HostFs = realHost): string {
   return KCORE;
 }
 
-/** The running kernel's GNU build-id from /sys/kernel/notes (raw Elf64_Nhdr notes: name "GNU", type 3). */
-export function runningBuildId(h: HostFs): string | undefined {
-  const b = h.read(FILES.notes);
+/** The running kernel's GNU build-id from /sys/kernel/notes (raw Elf64_Nhdr notes: name "GNU", type 3), or a loaded module's. */
+export function runningBuildId(h: HostFs, notesFile: string = FILES.notes): string | undefined {
+  const b = h.read(notesFile);
   if (!b) return undefined;
   for (let o = 0, n = 0; o + 12 <= b.length && n < 64; n++) {
     const namesz = b.readUInt32LE(o);
@@ -149,6 +151,8 @@ export interface GivenSources {
   systemMap?: string;
   btf?: string;
   btfKvm?: string;
+  /** Debug directories searched by build-id (--debug-dir). */
+  debugDirs?: string[];
 }
 
 /** True when every address in a kallsyms text is zero: kptr_restrict hides them from this reader. */
@@ -178,17 +182,20 @@ export function planLive(h: HostFs, given: GivenSources, kcore = KCORE): LivePla
     const t = h.read(given.kallsyms)?.toString('latin1');
     if (t !== undefined && kallsymsHidden(t)) throw kptrHiddenError(h, given.kallsyms);
   }
-  if (given.vmlinux || given.kallsyms || given.systemMap || given.btf || given.btfKvm) return { kcore, ...given, source: 'given', skipped };
+  const { debugDirs, ...files } = given;
+  if (files.vmlinux || files.kallsyms || files.systemMap || files.btf || files.btfKvm) return { kcore, ...files, source: 'given', skipped };
   const release = h.read(FILES.osrelease)?.toString('latin1').trim() ?? '';
   const bid = runningBuildId(h);
   // 1. The running kernel's debug vmlinux (its build-id must match) and kvm.ko's debug file.
   if (!bid) skipped.push(`debug files: ${FILES.notes} gives no build-id`);
   else {
-    const cands = vmlinuxCandidates(release, bid);
+    const cands = vmlinuxCandidates(release, bid, debugDirs);
     const vmlinux = cands.find((p) => h.exists(p) && h.buildIdOf(p) === bid);
     if (!vmlinux) skipped.push(`debug files: no vmlinux with build-id ${bid} in ${cands.join(', ')}`);
     else {
-      const kvmCands = kvmDebuginfoCandidates(release, vmlinux);
+      // kvm.ko's debug file where -dbg packages put it, or by the loaded module's own build-id note.
+      const kvmBid = runningBuildId(h, FILES.kvmNotes);
+      const kvmCands = [...kvmDebuginfoCandidates(release, vmlinux), ...(kvmBid ? (debugDirs ?? DEFAULT_DEBUG_DIRS).map((d) => buildIdPath(d, kvmBid)) : [])];
       const kvm = kvmCands.find((p) => h.exists(p));
       if (kvm) return { kcore, vmlinux, kvmDebuginfo: kvm, source: `debug files by build-id ${bid}: ${vmlinux} + ${kvm}`, skipped };
       skipped.push(`debug files: ${vmlinux} matches, but no kvm.ko debug file in ${kvmCands.join(', ')}`);

@@ -31,7 +31,7 @@ function liveDemo() {
 }
 
 /** The real memslots with generation moved on by `bump` (what a KVM_SET_USER_MEMORY_REGION does). */
-const bumped = (spaces: AddressSpace[], bump: bigint) => spaces.map((sp) => ({ ...sp, generation: sp.generation + bump }));
+const bumped = (spaces: AddressSpace[], bump: bigint) => spaces.map((sp) => ({ ...sp, generation: (sp.generation ?? 0n) + bump }));
 
 describe('live translations: memslots changing under the reader', () => {
   it('translates once when the generation stays, refreshing the cached memory after', () => {

@@ -57,6 +57,14 @@ describe('live host: where symbols and types come from', () => {
     assert.equal(p.kvmDebuginfo, kvm);
     assert.match(p.source, new RegExp(`debug files by build-id ${BID}`));
   });
+  it('finds kvm.ko by the loaded module\'s build-id note (/sys/module/kvm/notes) under --debug-dir too', () => {
+    const KVMBID = '1d3c8135fe27277c89422489ad30a29c32dd0aac';
+    const vm = `/srv/dbg/.build-id/${BID.slice(0, 2)}/${BID.slice(2)}.debug`;
+    const kvm = `/srv/dbg/.build-id/${KVMBID.slice(0, 2)}/${KVMBID.slice(2)}.debug`;
+    const kvmNotes = noteBytes([{ name: 'GNU', type: 3, desc: Buffer.from(KVMBID, 'hex') }]);
+    const p = planLive(host({ ...base, [vm]: '', [kvm]: '', '/sys/module/kvm/notes/.note.gnu.build-id': kvmNotes }, { buildIds: { [vm]: BID } }), { debugDirs: ['/srv/dbg'] });
+    assert.deepEqual([p.vmlinux, p.kvmDebuginfo], [vm, kvm]);
+  });
   it('then /proc/kallsyms + /sys/kernel/btf/{vmlinux,kvm}, saying why the debug files were passed over', () => {
     const p = planLive(host(base), {});
     assert.deepEqual([p.kallsyms, p.btf, p.btfKvm, p.vmlinux], ['/proc/kallsyms', '/sys/kernel/btf/vmlinux', '/sys/kernel/btf/kvm', undefined]);
