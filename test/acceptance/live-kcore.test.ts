@@ -62,7 +62,7 @@ for (const boot of BOOTS) {
       assert.equal(s.iomemRam.length, boot.ranges, `L1 /proc/iomem System RAM ranges: ${JSON.stringify(s.iomemRam.map((r) => r.map(hex)))}`);
     });
 
-    it('translates every marker right (hva and hpa) with kallsyms/BTF from kcore, from /proc + /sys files and from copies', (t) => {
+    it('translates every marker right (hva and hpa) with /proc/kcore named, with the /proc + /sys files given, and with copies', (t) => {
       let n = 0;
       n += checkMarkers(s, 'vtop-as0-kcore', 0);
       n += checkMarkers(s, 'vtop-as1-kcore', 1);
@@ -77,6 +77,17 @@ for (const boot of BOOTS) {
       assert.match(r.err, /live: \/proc\/kcore; symbols and types: \/proc\/kallsyms \+ \/sys\/kernel\/btf\/vmlinux \+ \/sys\/kernel\/btf\/kvm/);
       for (const e of json(r)) assert.deepEqual(e.live, { kcore: '/proc/kcore', sources: '/proc/kallsyms + /sys/kernel/btf/vmlinux + /sys/kernel/btf/kvm' });
       t.diagnostic(`${boot.name}: ${n} no-dump translations, hpa = pagemapHpa = truth`);
+    });
+
+    it('with kptr_restrict=2: kallsyms and BTF read out of kcore itself, and a zeroed --kallsyms refused (KALLSYMS_HIDDEN)', (t) => {
+      const n = checkMarkers(s, 'vtop-kptr-own', 0, { pagemap: true });
+      const own = run(s, 'vtop-kptr-own');
+      assert.match(own.err, /symbols and types: kallsyms and BTF read from \/proc\/kcore \(passed over: .*\/proc\/kallsyms: every address is 0 \(kernel\.kptr_restrict hides them\)/);
+      const given = run(s, 'vtop-kptr-given');
+      assert.equal(given.rc, 2);
+      assert.equal(json(given).error.code, 'KALLSYMS_HIDDEN');
+      assert.match(json(given).error.message, /kptr_restrict=2/);
+      t.diagnostic(`${boot.name}: ${n} translations with kcore's own kallsyms and BTF`);
     });
 
     it('reports the untouched pages as NOT_PRESENT at the right hva (exit 1)', () => {
