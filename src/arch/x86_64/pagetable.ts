@@ -29,14 +29,14 @@ const PROTNONE = PTE_BITS.GLOBAL;
 /** crash's PHYSICAL_PAGE_MASK: bits 12..51. */
 export const PHYS_MASK = 0x000ffffffffff000n;
 
-interface Level {
+export interface Level {
   name: LevelEntry['name'];
   shift: bigint;
   /** Page size when this level's entry is a leaf (PSE); undefined where PSE does not mean a page. */
   leafSize?: bigint;
 }
 
-const LEVELS_5: Level[] = [
+export const LEVELS_5: readonly Level[] = [
   { name: 'PGD', shift: 48n },
   { name: 'P4D', shift: 39n },
   { name: 'PUD', shift: 30n, leafSize: 1n << 30n },
@@ -44,7 +44,7 @@ const LEVELS_5: Level[] = [
   { name: 'PTE', shift: 12n, leafSize: 1n << 12n },
 ];
 // With 4 levels the P4D is folded into the PGD (crash prints no P4D line).
-const LEVELS_4: Level[] = LEVELS_5.filter((l) => l.name !== 'P4D').map((l) => (l.name === 'PGD' ? { ...l, shift: 39n } : l));
+export const LEVELS_4: readonly Level[] = LEVELS_5.filter((l) => l.name !== 'P4D').map((l) => (l.name === 'PGD' ? { ...l, shift: 39n } : l));
 
 /** A read failed mid-walk (e.g. an excluded page-table page): the levels read so far travel with it. */
 export class WalkAborted extends Error {
@@ -96,7 +96,7 @@ export function walk(readU64: (pa: bigint) => bigint, top: bigint, va: bigint, o
   throw new Error('unreachable: the PTE level is always a leaf');
 }
 
-function notPresentDetail(value: bigint, isPte: boolean): { swap?: { type: number; offset: bigint }; protNone?: boolean } {
+export function notPresentDetail(value: bigint, isPte: boolean): { swap?: { type: number; offset: bigint }; protNone?: boolean } {
   if (value === 0n) return {};
   if (isPte && value & PROTNONE) return { protNone: true };
   if (!isPte) return {};
