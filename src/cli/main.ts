@@ -8,6 +8,7 @@ import { serveCommand } from './cmd-serve.js';
 import { tuiCommand } from './cmd-tui.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
+import { readCommand } from './cmd-read.js';
 import { readFileSync } from 'node:fs';
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
@@ -21,7 +22,6 @@ function packageVersion(): string {
   }
   return 'unknown';
 }
-
 export function program(): Command {
   const p = new Command('qemu-vtop')
     .description('Translate KVM guest-physical addresses to host virtual and physical addresses in a Linux host crash dump')
@@ -36,6 +36,7 @@ export function program(): Command {
   vcpusCommand(p);
   tuiCommand(p);
   serveCommand(p);
+  readCommand(p);
   return p;
 }
 
