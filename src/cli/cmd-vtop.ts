@@ -8,6 +8,7 @@ import { translationJson } from '../vtop/render-json.js';
 import { renderTranslation } from '../vtop/render-text.js';
 import { vmContext, type VmContext } from '../vtop/translate.js';
 import { spacesOf, translateLive } from '../vtop/live-translate.js';
+import { type GvaOptions, runGva } from './cmd-gva.js';
 import { addLoadOptions, asInt, guarded, type LoadOptions, loadSession, resolveTask } from './common.js';
 
 interface VtopOptions extends LoadOptions {
@@ -17,7 +18,8 @@ interface VtopOptions extends LoadOptions {
   asId: number;
 }
 
-function runVtop(files: string[], o: VtopOptions): void {
+function runVtop(files: string[], o: VtopOptions & GvaOptions): void {
+  if (o.gva?.length) return runGva(files, o);
   if (!o.pid && !o.vm) throw new QvError('USAGE', 'say which VMM: -g PID (or a task address), or --vm ADDRESS of a struct kvm');
   if (!o.gpa?.length) throw new QvError('USAGE', 'give one or more guest-physical addresses with -p GPA...');
   const gpas = o.gpa.map(parseAddress);
@@ -61,5 +63,12 @@ export function vtopCommand(p: Command): void {
     .option('--vm <address>', 'a struct kvm address instead of -g')
     .option('-p, --gpa <gpa...>', 'guest-physical addresses (hex)')
     .option('--as-id <n>', 'KVM address space (x86: 0 normal, 1 SMM)', asInt, 0)
+    .option('--gva <gva...>', 'guest-virtual addresses (hex), walked in the guest page table chosen below')
+    .option('--vcpu <n>', "with --gva: the CR3 vCPU N last ran with (default: vCPU 0)", asInt)
+    .option('--cr3 <cr3>', 'with --gva: this guest CR3 (hex)')
+    .option('--guest-kernel', "with --gva: the guest kernel's init_top_pgt (from the guest's VMCOREINFO)")
+    .option('--guest-pid <n>', "with --gva: guest task N's page table (mm->pgd, through the guest kernel)", asInt)
+    .option('--guest-vmlinux <file>', "the guest kernel's debug vmlinux (default: by the guest's build-id; the host's when the same)")
+    .option('--vendor-debuginfo <file>', "kvm-amd.ko's (or kvm-intel.ko's) debug file (default: next to kvm.ko)")
     .action(guarded(runVtop));
 }
