@@ -10,6 +10,7 @@ import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
 import { readCommand } from './cmd-read.js';
 import { readFileSync } from 'node:fs';
+import { guestCommand } from './cmd-guest.js';
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
 function packageVersion(): string {
@@ -37,6 +38,7 @@ export function program(): Command {
   tuiCommand(p);
   serveCommand(p);
   readCommand(p);
+  guestCommand(p);
   return p;
 }
 
