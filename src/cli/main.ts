@@ -10,6 +10,7 @@ import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
 import { readCommand } from './cmd-read.js';
 import { readFileSync } from 'node:fs';
+import { coverageCommand } from './cmd-coverage.js';
 import { guestCommand } from './cmd-guest.js';
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
@@ -38,6 +39,7 @@ export function program(): Command {
   tuiCommand(p);
   serveCommand(p);
   readCommand(p);
+  coverageCommand(p);
   guestCommand(p);
   return p;
 }
