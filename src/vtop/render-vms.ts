@@ -1,6 +1,7 @@
 // Text and JSON for `vms` (every VM of the host) and `memslots` (the slot table of a VM).
 import { hex, hexBare } from '../io/hex.js';
 import { type AddressSpace, type Memslot, memslotFlagNames } from '../kvm/memslots.js';
+import { percentText, type VmCoverage } from '../kvm/coverage.js';
 import { type VmSummary } from '../kvm/vms.js';
 import { memslotJson } from './render-json.js';
 
@@ -39,8 +40,17 @@ function foundBy(v: VmSummary): string {
   return out.join(', ');
 }
 
-export function renderVms(vms: VmSummary[], notes: string[]): string {
-  const rows: string[][] = [['VM', 'PID', 'COMM', 'VCPUS', 'MEMSLOTS', 'MEMORY', 'SMM (AS 1)', 'GMEM', 'STATS_ID', 'FOUND BY']];
+/** Per VM: its coverage (how much of its guest RAM the dump holds), or why it could not be counted. */
+export type VmsCoverage = Map<bigint, VmCoverage | { error: string }>;
+
+function coverageCell(c: VmCoverage | { error: string } | undefined): string {
+  if (!c) return '-';
+  if ('error' in c) return '?';
+  return percentText(c.summary.inDump, c.summary.pages);
+}
+
+export function renderVms(vms: VmSummary[], notes: string[], coverage?: VmsCoverage): string {
+  const rows: string[][] = [['VM', 'PID', 'COMM', 'VCPUS', 'MEMSLOTS', 'MEMORY', ...(coverage ? ['IN DUMP'] : []), 'SMM (AS 1)', 'GMEM', 'STATS_ID', 'FOUND BY']];
   for (const v of vms) {
     const o = v.owners[0];
     const as1 = v.perAs.find((p) => p.asId === 1);
@@ -51,19 +61,24 @@ export function renderVms(vms: VmSummary[], notes: string[]): string {
       v.onlineVcpus !== undefined ? String(v.onlineVcpus) : '?',
       String(v.memslots),
       formatBytes(v.memoryBytes),
+      ...(coverage ? [coverageCell(coverage.get(v.addr))] : []),
       as1 ? `${as1.memslots} slot${as1.memslots === 1 ? '' : 's'}, ${formatBytes(as1.memoryBytes)}` : '-',
       v.guestMemfd ? 'yes' : 'no',
       v.statsId || '-',
       foundBy(v),
     ]);
   }
-  const lines = table(rows, new Set([1, 3, 4]));
+  const lines = table(rows, new Set(coverage ? [1, 3, 4, 6] : [1, 3, 4]));
   for (const v of vms) for (const e of v.errors) lines.push(`qemu-vtop: ${e}`);
+  for (const v of vms) {
+    const c = coverage?.get(v.addr);
+    if (c && 'error' in c) lines.push(`qemu-vtop: VM ${hexBare(v.addr)}: coverage not counted: ${c.error}`);
+  }
   for (const n of notes) lines.push(`qemu-vtop: ${n}`);
   return lines.join('\n') + '\n';
 }
 
-export function vmsJson(vms: VmSummary[]): Record<string, unknown>[] {
+export function vmsJson(vms: VmSummary[], coverage?: VmsCoverage): Record<string, unknown>[] {
   return vms.map((v) => {
     const o = v.owners[0];
     const j: Record<string, unknown> = { vm: hex(v.addr) };
@@ -83,6 +98,8 @@ export function vmsJson(vms: VmSummary[]): Record<string, unknown>[] {
     if (v.statsId !== undefined) j.statsId = v.statsId;
     if (v.userspacePid !== undefined) j.userspacePid = v.userspacePid;
     if (v.mm !== undefined) j.mm = hex(v.mm);
+    const c = coverage?.get(v.addr);
+    if (c) j.coverage = 'error' in c ? { error: c.error } : { pages: c.summary.pages, inDump: c.summary.inDump, excluded: c.summary.excluded, notPresent: c.summary.notPresent, percentInDump: Math.round(c.summary.percentInDump * 100) / 100 };
     j.inVmList = v.inVmList;
     j.viaFd = v.viaFd;
     if (v.errors.length) j.errors = v.errors;
