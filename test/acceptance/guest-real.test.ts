@@ -1,0 +1,192 @@
+// Acceptance for the guest views (read, --gva, guest, --ps, coverage) on guest-6.1: a real QEMU running a real
+// Linux guest inside the dumped host. Every expected value comes from truth-guest.json / truth.json (made with
+// crash 8.0.6 and checked against QEMU's own info registers / gva2gpa and the guest's /proc/self/pagemap).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { before, describe, it } from 'node:test';
+import { debianDebuginfo, type DebianDebuginfo } from '../helpers/debuginfo.js';
+import { guestFile, guestTruth, hostTruth } from '../helpers/guest-fixture.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+const truth = guestTruth();
+const host = hostTruth();
+const dump = guestFile('vmcore.d19.kdump-zlib');
+const QEMU = String(truth.qemu.pid);
+const hexn = (v: string | bigint | number) => '0x' + BigInt(v).toString(16);
+
+let di: DebianDebuginfo;
+before(async () => {
+  di = await debianDebuginfo();
+});
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string; raw: Buffer } {
+  const r = spawnSync(process.execPath, ['bin/qemu-vtop', ...args], { maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout.toString('latin1'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
+}
+function json(args: string[]): Any {
+  const r = cli([...args, '--json']);
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not JSON (exit ${r.status}): ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 500)}`);
+  }
+}
+
+describe('guest-6.1: read', () => {
+  it('read --raw of every guest marker gpa returns its marker string', () => {
+    for (const m of truth.l2_markers) {
+      const r = cli(['read', dump, di.vmlinux, '-g', QEMU, '-p', m.gpa, '-n', String(m.marker.length), '--raw']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.raw.toString('latin1'), m.marker, `marker at gpa ${m.gpa}`);
+      assert.equal(r.raw.toString('hex'), m.bytes_hex.slice(0, m.marker.length * 2));
+    }
+  });
+  it('read text is crash rd -p -8 lines with the marker bytes', () => {
+    const m = truth.l2_markers[0];
+    const r = cli(['read', dump, di.vmlinux, '-g', QEMU, '-p', m.gpa, '-n', '16']);
+    assert.equal(r.status, 0, r.stderr);
+    const bytes = Buffer.from(m.bytes_hex.slice(0, 32), 'hex');
+    const want = `${BigInt(m.gpa).toString(16).padStart(16)}:  ${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ')}   ${m.marker.slice(0, 16)}`;
+    assert.equal(r.stdout.trimEnd(), want);
+  });
+  it("a read of the VMM's memfd slot (excluded by -d 19) fails, never zeros", () => {
+    const m = host.markers.find((x: Any) => x.page_in_dump === false);
+    assert.ok(m, 'truth.json has an excluded marker');
+    const raw = cli(['read', dump, di.vmlinux, '-g', String(host.vmm.pid), '-p', m.gpa, '-n', '16', '--raw']);
+    assert.equal(raw.status, 1);
+    assert.equal(raw.raw.length, 0);
+    assert.match(raw.stderr, new RegExp(`gpa ${m.gpa}.*PAGE_EXCLUDED`));
+    const j = json(['read', dump, di.vmlinux, '-g', String(host.vmm.pid), '-p', m.gpa, '-n', '16']);
+    assert.deepEqual(j.missing.map((x: Any) => [x.gpa, x.length, x.reason]), [[m.gpa, 16, 'excluded']]);
+    assert.equal(j.bytes, '..'.repeat(16));
+  });
+  it('a read across the end of guest RAM names the gpa outside every memslot', () => {
+    const end = truth.qemu.memslots.filter((s: Any) => s.as_id === 0).map((s: Any) => BigInt(s.base_gfn) * 4096n + BigInt(s.npages) * 4096n).filter((e: bigint) => e === 0x8000000n);
+    assert.equal(end.length, 1, 'the 128 MiB RAM slot ends at 0x8000000');
+    const j = json(['read', dump, di.vmlinux, '-g', QEMU, '-p', '0x7fffff8', '-n', '16']);
+    assert.deepEqual(j.missing.map((x: Any) => [x.gpa, x.length, x.reason]), [['0x8000000', 8, 'no-memslot']]);
+  });
+});
+
+describe('guest-6.1: --gva', () => {
+  it('every marker with --vcpu 0: the truth CR3, each guest level, gpa, hva and hpa', () => {
+    const got = json([dump, di.vmlinux, '-g', QEMU, '--vcpu', '0', '--gva', ...truth.l2_markers.map((m: Any) => m.gva)]);
+    assert.equal(got.length, truth.l2_markers.length);
+    truth.l2_markers.forEach((m: Any, i: number) => {
+      const g = got[i];
+      assert.equal(g.gva, m.gva);
+      assert.equal(g.cr3, m.l2_cr3);
+      assert.equal(g.cr3, truth.qemu.vcpus[0].vmcb_save.cr3, 'CR3 of the VMCB save area');
+      assert.equal(g.cr3Source.kind, 'vcpu');
+      assert.match(g.cr3Source.description, /VMCB save area/);
+      assert.deepEqual(
+        g.guestLevels.map((l: Any) => [l.name, l.entry, l.value]),
+        m.l2_levels.map((l: Any) => [l.level, l.entry_gpa, l.value]),
+      );
+      assert.equal(g.gpa, m.gpa);
+      assert.equal(g.hva, m.hva);
+      assert.equal(g.hpa, m.hpa);
+      assert.equal(g.error, undefined);
+    });
+  });
+  it('the text shows the guest levels as crash prints them, then the host block', () => {
+    const m = truth.l2_markers[0];
+    const r = cli([dump, di.vmlinux, '-g', QEMU, '--gva', m.gva]);
+    assert.equal(r.status, 0, r.stderr);
+    for (const l of m.l2_levels) assert.ok(r.stdout.includes(`   ${l.level}: ${BigInt(l.entry_gpa).toString(16)} => ${BigInt(l.value).toString(16)}\n`), `${l.level} line`);
+    assert.match(r.stdout, new RegExp(`\\n${BigInt(m.gpa).toString(16)} +${BigInt(m.hva).toString(16)} +${BigInt(m.hpa).toString(16)}\\n`));
+  });
+  it('the never touched guest page stops with GUEST_NOT_PRESENT at the truth level', () => {
+    for (const u of truth.l2_untouched) {
+      const r = cli([dump, di.vmlinux, '-g', QEMU, '--vcpu', '0', '--gva', u.gva, '--json']);
+      assert.equal(r.status, 1);
+      const [g] = JSON.parse(r.stdout);
+      assert.equal(g.error.code, 'GUEST_NOT_PRESENT');
+      assert.equal(g.error.level, u.walk_stops_at_level);
+      assert.deepEqual(g.guestLevels.map((l: Any) => [l.name, l.entry, l.value]), u.l2_levels.map((l: Any) => [l.level, l.entry_gpa, l.value]));
+      assert.equal(g.guestLevels.at(-1).value, u.stop_entry_value);
+      assert.equal(g.gpa, undefined);
+    }
+  });
+  it('--guest-kernel translates init_task, linux_banner and init_top_pgt; init_task.comm reads swapper/0', () => {
+    const k = truth.l2_kernel;
+    const syms = ['init_task', 'linux_banner', 'init_top_pgt'];
+    const got = json([dump, di.vmlinux, '-g', QEMU, '--guest-kernel', '--gva', ...syms.map((s) => k[s].gva)]);
+    syms.forEach((s, i) => {
+      assert.equal(got[i].cr3Source.kind, 'guest-kernel');
+      assert.equal(got[i].cr3, k.init_top_pgt.gpa, 'CR3 = init_top_pgt gpa');
+      assert.equal(got[i].gpa, k[s].gpa, `${s} gpa`);
+      if (k[s].hpa) assert.equal(got[i].hpa, k[s].hpa, `${s} hpa`);
+    });
+    const comm = cli(['read', dump, di.vmlinux, '-g', QEMU, '-p', hexn(BigInt(k.init_task.gpa) + BigInt(k.init_task.comm_offset)), '-n', '16', '--raw']);
+    assert.equal(comm.raw.toString('latin1').replace(/\0.*$/s, ''), 'swapper/0');
+    const banner = cli(['read', dump, di.vmlinux, '-g', QEMU, '-p', k.linux_banner.gpa, '-n', String(k.linux_banner.text.length), '--raw']);
+    assert.equal(banner.raw.toString('latin1'), k.linux_banner.text);
+  });
+  it('--guest-pid (the marker pid) gives the same gpa as --vcpu 0, with and without debug files', () => {
+    const pid = String(truth.l2_markers[0].l2_pid);
+    const gvas = truth.l2_markers.map((m: Any) => m.gva);
+    for (const files of [[dump, di.vmlinux], [dump]]) {
+      const got = json([...files, '-g', QEMU, '--guest-pid', pid, '--gva', ...gvas]);
+      truth.l2_markers.forEach((m: Any, i: number) => {
+        assert.equal(got[i].cr3Source.kind, 'guest-pid');
+        assert.equal(got[i].cr3, m.l2_cr3);
+        assert.equal(got[i].gpa, m.gpa, `${m.gva} (${files.length === 1 ? 'no debug files' : 'DWARF'})`);
+      });
+    }
+  });
+});
+
+describe('guest-6.1: guest', () => {
+  it("prints the truth's OSRELEASE, BUILD-ID, KERNELOFFSET and the note's gpa, and vCPU 0's VMCB state", () => {
+    const k = truth.l2_kernel;
+    const g = json(['guest', dump, di.vmlinux, '-g', QEMU]);
+    assert.equal(g.vmcoreinfo.osrelease, k.osrelease);
+    assert.equal(g.vmcoreinfo.buildId, k.build_id);
+    assert.equal(g.vmcoreinfo.kernelOffset, hexn(k.kaslr_offset));
+    assert.equal(g.vmcoreinfo.physBase, k.phys_base);
+    assert.equal(g.vmcoreinfo.gpa, k.vmcoreinfo_note.gpa);
+    assert.equal(g.vmcoreinfo.hva, k.vmcoreinfo_note.hva);
+    assert.equal(g.vmcoreinfo.hpa, k.vmcoreinfo_note.hpa);
+    assert.equal(g.vmcoreinfo.text, k.vmcoreinfo_note.text.replace(/\0+$/, ''));
+    assert.equal(g.vmcoreinfo.pagingLevels, k.pgtable_l5_enabled ? 5 : 4);
+    const save = truth.qemu.vcpus[0].vmcb_save;
+    assert.deepEqual([g.vcpus[0].cr0, g.vcpus[0].cr3, g.vcpus[0].cr4, g.vcpus[0].efer, g.vcpus[0].rip, g.vcpus[0].cpl], [save.cr0, save.cr3, save.cr4, save.efer, save.rip, save.cpl]);
+    assert.equal(g.vcpus[0].vmcb, truth.qemu.vcpus[0].vmcb);
+    assert.equal(g.debugVmlinux.path, di.vmlinux, "the host's vmlinux has the guest's build-id");
+    const text = cli(['guest', dump, di.vmlinux, '-g', QEMU]).stdout;
+    for (const s of [k.osrelease, k.build_id, BigInt(k.kaslr_offset).toString(16)]) assert.ok(text.includes(s), s);
+  });
+  for (const mode of ['guest debug vmlinux', 'no debug files']) {
+    it(`--ps lists the marker pid with comm qvtop-l2marker (${mode})`, () => {
+      const files = mode === 'no debug files' ? [dump] : [dump, '--guest-vmlinux', di.vmlinux];
+      const g = json(['guest', ...files, '-g', QEMU, '--ps']);
+      assert.ok(g.tasks, g.tasksError);
+      const m = truth.l2_markers[0];
+      const t = g.tasks.find((x: Any) => x.pid === m.l2_pid);
+      assert.ok(t, `pid ${m.l2_pid} listed`);
+      assert.equal(t.comm, 'qvtop-l2marker');
+      assert.equal(t.kernelThread, false);
+      const swapper = g.tasks.find((x: Any) => x.pid === 0);
+      assert.equal(swapper.task, truth.l2_kernel.init_task.gva, 'pid 0 is init_task');
+      assert.match(g.tasksFrom, mode === 'no debug files' ? /BTF in guest RAM/ : /DWARF/);
+    });
+  }
+});
+
+describe('guest-6.1: coverage', () => {
+  it("QEMU's guest RAM is in the dump; the VMM's memfd slot is excluded", () => {
+    const all = json(['coverage', dump, di.vmlinux]);
+    const q = all.find((v: Any) => v.pid === truth.qemu.pid);
+    assert.equal(q.summary.inDump, q.summary.pages, q.summary.text);
+    assert.equal(q.summary.pages, truth.qemu.memslots.filter((s: Any) => s.as_id === 0).reduce((a: number, s: Any) => a + s.npages, 0));
+    const vmm = all.find((v: Any) => v.pid === host.vmm.pid);
+    const excludedMarkers = host.markers.filter((m: Any) => m.page_in_dump === false);
+    for (const m of excludedMarkers) {
+      const s = vmm.spaces[0].slots.find((x: Any) => x.memslot.id === m.slot_id);
+      assert.equal(s.inDump, 0, `memfd slot ${m.slot_id}`);
+      assert.ok(s.excluded >= 1, `memfd slot ${m.slot_id} has excluded pages`);
+    }
+  });
+});
