@@ -14,6 +14,13 @@ export interface GvaOptions extends GuestVmOptions {
   vcpu?: number;
   guestKernel?: boolean;
   guestPid?: number;
+  guestPaging?: string;
+}
+
+function pagingArg(v: string | undefined): 4 | 5 | undefined {
+  if (v === undefined) return undefined;
+  if (v !== '4' && v !== '5') throw new QvError('USAGE', `--guest-paging takes 4 or 5, not ${v}`);
+  return Number(v) as 4 | 5;
 }
 
 export function runGva(files: string[], o: GvaOptions): void {
@@ -22,7 +29,7 @@ export function runGva(files: string[], o: GvaOptions): void {
   if (!gvas.length) throw new QvError('USAGE', 'give one or more guest-virtual addresses with --gva GVA...');
   const g = openGuestVm(files, o);
   try {
-    const c = resolveCr3({ cr3: o.cr3 !== undefined ? parseAddress(o.cr3) : undefined, vcpu: o.vcpu, guestKernel: o.guestKernel, guestPid: o.guestPid }, g.cr3Deps());
+    const c = resolveCr3({ cr3: o.cr3 !== undefined ? parseAddress(o.cr3) : undefined, vcpu: o.vcpu, guestKernel: o.guestKernel, guestPid: o.guestPid, levels: pagingArg(o.guestPaging) }, g.cr3Deps());
     const results: GvaResult[] = gvas.map((gva) => {
       const walk = translateGva(g.gm, c.cr3, c.source, c.paging, gva);
       return { walk, host: walk.gpa !== undefined ? translateGpa(g.k, g.ctx, walk.gpa, o.asId) : undefined };

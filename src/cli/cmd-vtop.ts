@@ -68,6 +68,7 @@ export function vtopCommand(p: Command): void {
     .option('--cr3 <cr3>', 'with --gva: this guest CR3 (hex)')
     .option('--guest-kernel', "with --gva: the guest kernel's init_top_pgt (from the guest's VMCOREINFO)")
     .option('--guest-pid <n>', "with --gva: guest task N's page table (mm->pgd, through the guest kernel)", asInt)
+    .option('--guest-paging <levels>', 'with --gva: 4 or 5 guest paging levels (default: the vCPU\'s CR4.LA57, else the guest\'s VMCOREINFO)')
     .option('--guest-vmlinux <file>', "the guest kernel's debug vmlinux (default: by the guest's build-id; the host's when the same)")
     .option('--vendor-debuginfo <file>', "kvm-amd.ko's (or kvm-intel.ko's) debug file (default: next to kvm.ko)")
     .action(guarded(runVtop));

@@ -15,6 +15,8 @@ export interface Cr3Request {
   vcpu?: number;
   guestKernel?: boolean;
   guestPid?: number;
+  /** Paging levels as the user says (overrides CR4 / the guest's VMCOREINFO). */
+  levels?: 4 | 5;
 }
 
 /** What resolving a CR3 may need; each is asked for only when the request needs it. */
@@ -38,6 +40,12 @@ function pagingFromVmcoreinfo(g: GuestVmcoreinfo | undefined): GuestPaging | und
 }
 
 export function resolveCr3(req: Cr3Request, d: Cr3Deps): ResolvedCr3 {
+  const r = resolveSource(req, d);
+  if (req.levels !== undefined) r.paging = { ...r.paging, levels: req.levels, how: `--guest-paging ${req.levels}` };
+  return r;
+}
+
+function resolveSource(req: Cr3Request, d: Cr3Deps): ResolvedCr3 {
   const asked = [req.cr3 !== undefined, req.vcpu !== undefined, !!req.guestKernel, req.guestPid !== undefined].filter(Boolean).length;
   if (asked > 1) throw new QvError('USAGE', 'give one of --cr3, --vcpu, --guest-kernel, --guest-pid');
   if (req.cr3 !== undefined) {

@@ -51,6 +51,32 @@ export interface GenVcpu {
   rip: bigint;
 }
 
+/** One guest-virtual address of the generated guest, and what its walk must give (from the layout written here). */
+export interface GenGuestCase {
+  gva: bigint;
+  cr3: bigint;
+  levels: 4 | 5;
+  /** Guest table entries: entry gpa => value. */
+  entries: { name: string; entry: bigint; value: bigint }[];
+  gpa?: bigint;
+  pageSize?: number;
+  nx?: boolean;
+  error?: string;
+  level?: string;
+  marker?: string;
+}
+export interface GenGuest {
+  cr3L4: bigint;
+  cr3L5: bigint;
+  cases: GenGuestCase[];
+  /** The guest's VMCOREINFO note (page-aligned) and its fields. */
+  noteGpa: bigint;
+  osrelease: string;
+  kernelOffset: bigint;
+  physBase: bigint;
+  initTopPgt: bigint;
+}
+
 export interface GeneratedDump {
   dump: string;
   vmlinux: string;
@@ -62,6 +88,7 @@ export interface GeneratedDump {
   /** Physical bytes written, for the independent reader check. */
   probes: { pa: bigint; bytes: Buffer }[];
   vcpus: GenVcpu[];
+  guest?: GenGuest;
 }
 
 class Mem {
@@ -151,6 +178,8 @@ export interface GenerateOptions {
   regions?: Regions;
   /** A name for the dump file (several dumps of one era in one folder). */
   tag?: string;
+  /** Lay out a guest inside slot 2: guest page tables (4- and 5-level; 4K/NX, 2M, 1G, a missing table page), a VMCOREINFO note. */
+  guest?: boolean;
 }
 
 export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: GenerateOptions = {}): GeneratedDump {
@@ -418,6 +447,7 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
     map(0x7f00d0001000n, 0x4002000n, 0x1000);
     marker(0x4002000n, `ERA${era} gpa=0xa1000 smm`);
   }
+  const guest = opts.guest ? layGuest((hpa, d) => mem.write(hpa, d), (hpa) => mem.get(hpa), marker) : undefined;
   const cases: GenCase[] = [
     { gpa: 0x2000n, asId: 0, hva: 0x7f0000002000n, hpa: 0x4000000n, pageSize: 0x1000 },
     { gpa: 0x1ff000n, asId: 0, hva: 0x7f00001ff000n, hpa: 0x4001000n, pageSize: 0x1000 },
@@ -508,5 +538,104 @@ export function generateEraDump(era: 1 | 2 | 3 | 4 | 5 | 6, dir: string, opts: G
     writeFileSync(dump, writeKdump({ maxMapnr: maxPfn, ramPfns: (p) => mem.pages.has(BigInt(p) << 12n), pages, statusBit: 1, encode: (d) => ({ flag: 1, data: deflateSync(d) }), vmcoreinfo: info }));
   }
   for (const c of cases) if (c.hva !== undefined) c.vma = vmaOf(c.hva);
-  return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes, vcpus };
+  return { dump, vmlinux, kvmKo, pid, kvm, slots, cases, probes, vcpus, guest };
+}
+
+/**
+ * A guest in slot 2 (gpa 0x140000000 + x is hpa 0x40000000 + x: the VMM maps the slot with one 1G page). Guest
+ * tables are allocated from gpa 0x140200000 on; entries use the x86 rules directly (index = va bits, PSE leaves).
+ */
+function layGuest(write: (hpa: bigint, d: Buffer) => void, get: (hpa: bigint) => bigint, marker: (hpa: bigint, text: string) => void): GenGuest {
+  const BASE = 0x140000000n;
+  const hpaOf = (gpa: bigint) => 0x40000000n + (gpa - BASE);
+  const g64 = (gpa: bigint, v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    write(hpaOf(gpa), b);
+  };
+  let next = 0x140200000n;
+  const newTable = () => {
+    const t = next;
+    next += 0x1000n;
+    write(hpaOf(t), Buffer.alloc(4096));
+    return t;
+  };
+  const NX = 1n << 63n;
+  const GP = 0x67n; // PRESENT|RW|USER|ACCESSED|DIRTY
+  const ix = (va: bigint, s: bigint) => (va >> s) & 0x1ffn;
+  const names5 = ['PGD', 'P4D', 'PUD', 'PMD', 'PTE'];
+  const names4 = ['PGD', 'PUD', 'PMD', 'PTE'];
+  const shifts5 = [48n, 39n, 30n, 21n, 12n];
+  const shifts4 = [39n, 30n, 21n, 12n];
+  /** Maps gva to a leaf at depth `leafAt` (index into the level list) with `leaf` as the entry value. */
+  const mapGuest = (cr3: bigint, levels: 4 | 5, gva: bigint, leafAt: number, leaf: bigint, tableAt?: (i: number) => bigint | undefined) => {
+    const shifts = levels === 5 ? shifts5 : shifts4;
+    const names = levels === 5 ? names5 : names4;
+    const entries: GenGuestCase['entries'] = [];
+    let t = cr3;
+    for (let i = 0; i < shifts.length; i++) {
+      const e = t + ix(gva, shifts[i]) * 8n;
+      if (i === leafAt) {
+        g64(e, leaf);
+        entries.push({ name: names[i], entry: e, value: leaf });
+        return entries;
+      }
+      const cur = get(hpaOf(e));
+      let nt = cur & 1n ? cur & 0x000ffffffffff000n : (tableAt?.(i) ?? newTable());
+      if (!(cur & 1n)) g64(e, nt | GP);
+      else nt = cur & 0x000ffffffffff000n;
+      entries.push({ name: names[i], entry: e, value: nt | GP });
+      t = nt;
+      if (t < BASE || t >= BASE + 0x40000000n) return entries; // a table outside the guest RAM we write: the walk stops there
+    }
+    return entries;
+  };
+  const cr3L4 = newTable();
+  const cr3L5 = newTable();
+  const cases: GenGuestCase[] = [];
+  // 4-level: a 4K NX page, a 2M page, a 1G page, an empty PTE, and a PMD pointing at a table page in a gpa
+  // the VMM never touched (slot 0, gpa 0x100000: NOT_PRESENT on the host).
+  const pages: [bigint, number, bigint, boolean][] = [
+    [0x7f1234567000n, 3, 0x140100000n, true],
+    [0x7f1234800000n, 2, 0x140400000n, false],
+    [0x7f8000000000n, 1, 0x140000000n, false],
+  ];
+  for (const [gva, leafAt, gpa, nx] of pages) {
+    const size = [0, 1n << 30n, 1n << 21n, 1n << 12n][leafAt] as bigint;
+    const leaf = gpa | GP | (leafAt < 3 ? 0x80n : 0n) | (nx ? NX : 0n);
+    const entries = mapGuest(cr3L4, 4, gva, leafAt, leaf);
+    const text = `GUEST gva=0x${gva.toString(16)} ${size === 4096n ? '4K' : size === 1n << 21n ? '2M' : '1G'}`;
+    if (size !== 1n << 30n) marker(hpaOf(gpa), text);
+    cases.push({ gva, cr3: cr3L4, levels: 4, entries, gpa, pageSize: Number(size), nx, marker: size !== 1n << 30n ? text : undefined });
+  }
+  const untouched = 0x7f1234568000n; // next to the 4K page: same PTE table, empty entry
+  const ptes = mapGuest(cr3L4, 4, 0x7f1234567000n, 3, 0x140100000n | GP | NX);
+  cases.push({ gva: untouched, cr3: cr3L4, levels: 4, entries: [...ptes.slice(0, 3), { name: 'PTE', entry: ptes[3].entry + 8n, value: 0n }], error: 'GUEST_NOT_PRESENT', level: 'PTE' });
+  const missing = 0x7f2000000000n;
+  const e3 = mapGuest(cr3L4, 4, missing, 3, 0x140101000n | GP, (i) => (i === 2 ? 0x100000n : undefined));
+  cases.push({ gva: missing, cr3: cr3L4, levels: 4, entries: e3, error: 'GUEST_TABLE_NOT_IN_DUMP', level: 'PTE' });
+  // 5-level: a 4K page above the 4-level range (bit 47 and up are index bits of the PGD).
+  const gva5 = 0x00ff123456789000n;
+  const e5 = mapGuest(cr3L5, 5, gva5, 4, 0x140102000n | GP);
+  marker(hpaOf(0x140102000n), 'GUEST 5-level');
+  cases.push({ gva: gva5, cr3: cr3L5, levels: 5, entries: e5, gpa: 0x140102000n, pageSize: 4096, nx: false, marker: 'GUEST 5-level' });
+  // The guest's VMCOREINFO note, page-aligned as the kernel allocates it; init_top_pgt is the 4-level table.
+  const noteGpa = 0x140010000n;
+  const kernelOffset = 0x2000000n;
+  const initTopPgt = 0xffffffff81000000n + kernelOffset + 0x1000n;
+  const physBase = BigInt.asUintN(64, cr3L4 - (initTopPgt - 0xffffffff80000000n));
+  const osrelease = '6.99.0-qvtop-guest';
+  const text = [`OSRELEASE=${osrelease}`, 'PAGESIZE=4096', `SYMBOL(init_top_pgt)=${initTopPgt.toString(16)}`, `NUMBER(phys_base)=${BigInt.asIntN(64, physBase)}`, 'NUMBER(pgtable_l5_enabled)=0', `KERNELOFFSET=${kernelOffset.toString(16)}`, ''].join('\n');
+  const desc = Buffer.from(text + '\0', 'latin1');
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(11, 0);
+  hdr.writeUInt32LE(desc.length, 4);
+  hdr.writeUInt32LE(0, 8);
+  hdr.write('VMCOREINFO\0', 12, 'latin1');
+  write(hpaOf(noteGpa), Buffer.concat([hdr, desc]));
+  // A decoy before it: the right name but not OSRELEASE= text (must be skipped by the scan).
+  const decoy = Buffer.from(hdr);
+  decoy.writeUInt32LE(8, 4);
+  write(hpaOf(0x140008000n), Buffer.concat([decoy, Buffer.from('XX=1\n\0\0\0', 'latin1')]));
+  return { cr3L4, cr3L5, cases, noteGpa, osrelease, kernelOffset, physBase, initTopPgt };
 }
