@@ -1,4 +1,4 @@
-// `coverage` on the real-6.1 dumps against an independent count: test/acceptance/coverage-count.py walks the
+// `coverage` on the real-6.1 dumps against an independent count: test/helpers/coverage-count.py walks the
 // VMMs' page tables itself (pgd from truth.json, i.e. crash) and asks libkdumpfile, page by page, whether the dump
 // holds each mapped page. The -d 31 dump must say the guest pages are excluded, the kdump-zlib one that they are there.
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ function independent(dump: string): Record<string, { inDump: number; excluded: n
     pgd: '0x' + (BigInt(w.pgd) - pob).toString(16),
     slots: slots.map((m: Any) => ({ key: `${w.pid}/${m.as_id}/${m.id}`, ua: m.userspace_addr, npages: m.npages })),
   }));
-  const r = spawnSync('/usr/bin/python3', ['test/acceptance/coverage-count.py', dump], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = spawnSync('/usr/bin/python3', ['test/helpers/coverage-count.py', dump], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 16 << 20 });
   assert.equal(r.status, 0, `coverage-count.py (python3-libkdumpfile): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
