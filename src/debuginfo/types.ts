@@ -131,6 +131,17 @@ export function typeName(t: KType): string {
 export function findMember(t: KType, name: string): Member | undefined {
   const r = resolve(t);
   if (r.kind !== 'struct' && r.kind !== 'union') return undefined;
+  // Hot: every typed read looks members up by name (a page-table or maple-tree walk does it per node).
+  let byName = memberCache.get(r);
+  if (!byName) memberCache.set(r, (byName = new Map()));
+  let m = byName.get(name);
+  if (m === undefined) byName.set(name, (m = findMemberUncached(r, name) ?? null));
+  return m ?? undefined;
+}
+
+const memberCache = new WeakMap<KType, Map<string, Member | null>>();
+
+function findMemberUncached(r: StructType, name: string): Member | undefined {
   for (const m of r.members) {
     if (m.name === name) return m;
     if (m.name === undefined) {

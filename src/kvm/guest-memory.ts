@@ -7,7 +7,6 @@ import { type RangeRun, walkRange } from '../arch/x86_64/range-walk.js';
 import { type DumpInfo, type DumpNote, type PageState, PageExcludedError, type PhysicalMemory, PhysAbsentError, type PhysRange } from '../dump/physmem.js';
 import { hex } from '../io/hex.js';
 import { QvError } from '../io/errors.js';
-import { LruCache } from '../io/lru.js';
 import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { gmemPage, isGmemSlot, isPrivate } from './gmem.js';
@@ -15,6 +14,8 @@ import { type AddressSpace, findSlot, type Memslot } from './memslots.js';
 
 const PAGE_SHIFT = 12n;
 const PAGE = 1n << PAGE_SHIFT;
+/** Located pages kept (a few MB of small objects): 256 MiB of guest RAM. */
+const CACHE_PAGES = 1 << 16;
 
 /** Why a guest page cannot be read (the `reason` of `read --json`'s `missing`, and of coverage's columns). */
 export type GuestPageReason = 'no-memslot' | 'not-present' | 'swapped' | 'excluded' | 'not-in-dump' | 'gmem-not-in-cache';
@@ -88,7 +89,8 @@ export class GuestMemory implements PhysicalMemory {
   readonly space: AddressSpace;
   readonly pgdPhys: bigint;
   readonly label: string;
-  private cache = new LruCache<bigint, GuestPage>(1 << 16);
+  /** Located pages by gfn. A plain bounded Map (dropped whole when full), not an LRU: a hit costs one lookup. */
+  private cache = new Map<bigint, GuestPage>();
 
   constructor(inp: GuestMemoryInputs) {
     this.host = inp.host;
@@ -130,6 +132,7 @@ export class GuestMemory implements PhysicalMemory {
     let p = this.cache.get(gfn);
     if (!p) {
       p = this.locateUncached(gfn);
+      if (this.cache.size >= CACHE_PAGES) this.cache.clear();
       this.cache.set(gfn, p);
     }
     return p;
