@@ -14,32 +14,32 @@ interface GuestOptions extends GuestVmOptions {
 function runGuest(files: string[], o: GuestOptions): void {
   const g = openGuestVm(files, o);
   try {
-    const gvi = g.guestVmcoreinfo();
+    const gvi = g.view.vmcoreinfo();
     const r: GuestReport = {
       vm: g.ctx.kvm.addr,
       pid: g.ctx.pid,
       comm: g.ctx.comm,
       asId: g.gm.asId,
       vmcoreinfo: gvi,
-      notePage: gvi ? g.gm.locate(gvi.gpa) : undefined,
+      notePage: gvi ? g.view.memory(0).locate(gvi.gpa) : undefined,
       debugVmlinux: gvi ? findGuestVmlinux(gvi, { guestVmlinux: o.guestVmlinux, hostVmlinux: g.vmlinux }) : undefined,
       debugLooked: gvi ? [...(g.vmlinux ? [`the host's vmlinux ${g.vmlinux}`] : []), ...guestVmlinuxCandidates(gvi.info.buildId, gvi.info.osrelease)] : [],
       vcpus: [],
       vendor: '',
     };
-    const vt = g.vendor();
+    const vt = g.view.vendor();
     r.vendor = `${vt.vendor}: ${vt.description}`;
     const n = vcpuAddresses(g.k, g.ctx.kvm).length;
     for (let i = 0; i < n; i++) {
       try {
-        r.vcpus.push(g.vcpuState(i));
+        r.vcpus.push(g.view.vcpuState(i));
       } catch (e) {
         r.vcpus.push({ index: i, error: (e as Error).message });
       }
     }
     if (o.ps) {
       try {
-        const gk = g.guestKernel();
+        const gk = g.view.guestKernel();
         r.tasksFrom = gk.typesUsed;
         r.tasks = guestTasks(gk.kernel);
       } catch (e) {

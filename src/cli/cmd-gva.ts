@@ -2,10 +2,7 @@
 // guest-virtual addresses through the guest's own page tables, then the host block of each gpa.
 import { parseAddress } from '../io/hex.js';
 import { QvError } from '../io/errors.js';
-import { resolveCr3 } from '../guest/cr3.js';
-import { translateGva } from '../guest/gva.js';
 import { gvaJson, type GvaResult, renderGva } from '../vtop/render-gva.js';
-import { translateGpa } from '../vtop/translate.js';
 import { type GuestVmOptions, openGuestVm } from './guest-common.js';
 
 export interface GvaOptions extends GuestVmOptions {
@@ -29,11 +26,8 @@ export function runGva(files: string[], o: GvaOptions): void {
   if (!gvas.length) throw new QvError('USAGE', 'give one or more guest-virtual addresses with --gva GVA...');
   const g = openGuestVm(files, o);
   try {
-    const c = resolveCr3({ cr3: o.cr3 !== undefined ? parseAddress(o.cr3) : undefined, vcpu: o.vcpu, guestKernel: o.guestKernel, guestPid: o.guestPid, levels: pagingArg(o.guestPaging) }, g.cr3Deps());
-    const results: GvaResult[] = gvas.map((gva) => {
-      const walk = translateGva(g.gm, c.cr3, c.source, c.paging, gva);
-      return { walk, host: walk.gpa !== undefined ? translateGpa(g.k, g.ctx, walk.gpa, o.asId) : undefined };
-    });
+    const c = g.view.cr3({ cr3: o.cr3 !== undefined ? parseAddress(o.cr3) : undefined, vcpu: o.vcpu, guestKernel: o.guestKernel, guestPid: o.guestPid, levels: pagingArg(o.guestPaging) });
+    const results: GvaResult[] = gvas.map((gva) => g.view.gva(c, gva, o.asId));
     if (o.json) process.stdout.write(JSON.stringify(results.map(gvaJson), null, 2) + '\n');
     else process.stdout.write(results.map(renderGva).join('\n'));
     if (results.some((r) => r.walk.error || r.host?.error)) process.exitCode = 1;
