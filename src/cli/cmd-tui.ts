@@ -4,6 +4,7 @@ import { type Command } from 'commander';
 import { LoadProgress } from '../tui/progress.js';
 import { TuiState } from '../tui/state.js';
 import { type Session } from '../vtop/session.js';
+import { loadVendorTypes } from '../vtop/vendor-types.js';
 import { classify } from './args.js';
 import { addLoadOptions, guarded, type LoadOptions, loadSession } from './common.js';
 
@@ -21,7 +22,12 @@ export function tuiCommand(p: Command): void {
           progress.step('opening the dump');
           s = loadSession(files, o, (m) => progress.step(m));
           progress.step("finding VMs (the VMMs' kvm-vm files and kvm.ko's vm_list)");
-          state = new TuiState(s.kernel);
+          const inputs = classify(files, o);
+          const session = s;
+          state = new TuiState(s.kernel, {
+            vendor: () => loadVendorTypes(session, { vmlinux: inputs.vmlinux, kvmDebuginfo: inputs.kvmDebuginfo, cache: o.cache }),
+            guestKernel: { hostVmlinux: inputs.vmlinux, cache: o.cache },
+          });
           progress.done();
         } catch (e) {
           progress.failed();

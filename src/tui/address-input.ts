@@ -7,9 +7,11 @@ export type AddressQuery =
   | { kind: 'gpa'; gpa: bigint }
   | { kind: 'hva'; hva: bigint }
   /** asId undefined: the address space the UI is showing. */
-  | { kind: 'slot'; asId?: number; slotId: number; offset: bigint };
+  | { kind: 'slot'; asId?: number; slotId: number; offset: bigint }
+  /** A guest-virtual address: in the page table of vCPU `vcpu` (undefined: the chosen one), or of the guest kernel. */
+  | { kind: 'gva'; gva: bigint; table: 'vcpu' | 'kernel'; vcpu?: number };
 
-export const ADDRESS_FORMS = 'a gpa (0x100201000), "hva 0x7f..." or "s<as>:<slot>+<offset>" (s0:1+0x2000)';
+export const ADDRESS_FORMS = 'a gpa (0x100201000), "hva 0x7f...", "s<as>:<slot>+<offset>" (s0:1+0x2000) or "gva ADDR [vcpu N | kernel]"';
 
 function address(s: string, what: string): bigint {
   try {
@@ -26,6 +28,8 @@ export function parseAddressQuery(input: string): AddressQuery {
   if (slot) {
     return { kind: 'slot', asId: slot[1] === undefined ? undefined : Number(slot[1]), slotId: Number(slot[2]), offset: slot[3] ? address(slot[3], 'an offset') : 0n };
   }
+  const gva = /^gva (\S+)(?: (?:(kernel|k)|(?:vcpu|cpu) ?(\d+)))?$/.exec(s);
+  if (gva) return { kind: 'gva', gva: address(gva[1], 'a gva'), table: gva[2] ? 'kernel' : 'vcpu', vcpu: gva[3] === undefined ? undefined : Number(gva[3]) };
   const hva = /^(?:hva|h) ?(\S+)$/.exec(s);
   if (hva) return { kind: 'hva', hva: address(hva[1], 'an hva') };
   const gpa = /^(?:gpa )?(\S+)$/.exec(s);

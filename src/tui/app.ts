@@ -193,8 +193,11 @@ class App {
     switch (this.detail.mode) {
       case 'translation': {
         const t = st.last;
-        const title = t ? `translation of gpa ${hex(t.gpa)} (AS ${t.asId}) — ${st.vmLabel()}` : `translation — ${st.vmLabel()}`;
-        this.detail.show('translation', title, t ? translationLines(t) : NO_TRANSLATION);
+        const g = st.lastGuest;
+        const title = g ? `translation of gva ${hex(g.gva)} (CR3 ${hex(g.cr3)}) — ${st.vmLabel()}` : t ? `translation of gpa ${hex(t.gpa)} (AS ${t.asId}) — ${st.vmLabel()}` : `translation — ${st.vmLabel()}`;
+        // A typed gva: the guest breakdown first, then the host block of its gpa (as the CLI prints them).
+        const lines = [...st.guestLines(), ...(t ? translationLines(t) : g ? [] : NO_TRANSLATION)];
+        this.detail.show('translation', title, lines);
         break;
       }
       case 'vcpus': {
@@ -364,7 +367,7 @@ class App {
 
   private askGoto(): void {
     const as = this.state.asId;
-    this.prompt.ask({ label: `go to gpa (AS ${as}${as === 1 ? ' SMM' : ''}), hva ADDR or s<as>:<slot>+OFF`, history: this.history, done: (v) => this.translate(v) });
+    this.prompt.ask({ label: `go to gpa (AS ${as}${as === 1 ? ' SMM' : ''}), hva/gva ADDR or s<as>:<slot>+OFF`, history: this.history, done: (v) => this.translate(v) });
     this.bar.say(`type ${ADDRESS_FORMS}; Enter goes, Esc cancels, ↑ earlier ones`);
   }
 

@@ -7,13 +7,23 @@ import { type Kernel } from '../kernel/kernel.js';
 import { type AddressSpace, addressSpaces, findSlot, gpaInSlot, gpaOfHva, memslotFlagNames, type Memslot } from '../kvm/memslots.js';
 import { type VcpuInfo, vcpusOf } from '../kvm/vcpus.js';
 import { allVms, type VmSummary } from '../kvm/vms.js';
+import { percentText, type VmCoverage, vmCoverage } from '../kvm/coverage.js';
+import { type GuestKernelOptions, GuestView, type GuestWalk, type VendorTypes } from '../vtop/guest-view.js';
+import { renderGuestWalk } from '../vtop/render-gva.js';
 import { hexdumpPerLine, renderHexdump } from '../vtop/render-hex.js';
 import { formatBytes } from '../vtop/render-vms.js';
 import { translateGpa, vmContext, type VmContext } from '../vtop/translate.js';
 import { type Translation } from '../vtop/translation.js';
 import { type AddressQuery, parseAddressQuery } from './address-input.js';
 
-export const VM_HEADER = ['PID', 'COMM', 'STRUCT KVM', 'VCPUS', 'SLOTS', 'MEMORY'];
+export const VM_HEADER = ['PID', 'COMM', 'STRUCT KVM', 'VCPUS', 'SLOTS', 'MEMORY', 'IN DUMP'];
+
+export interface TuiOptions {
+  /** kvm-amd / kvm-intel types, for the CR3 a vCPU last ran with (gva ADDR in the go-to box). */
+  vendor?: () => VendorTypes;
+  /** Where the guest kernel's debug vmlinux may be (gva ADDR kernel needs only its VMCOREINFO). */
+  guestKernel?: GuestKernelOptions;
+}
 export const SLOT_HEADER = ['AS', 'ID', 'GPA RANGE', 'HVA RANGE', 'SIZE', 'FLAGS'];
 
 export interface SlotRow {
@@ -49,11 +59,20 @@ export class TuiState {
   asId = 0;
   /** The last translation of the chosen VM. */
   last?: Translation;
+  /** The guest walk that led to `last`, when a gva was typed. */
+  lastGuest?: GuestWalk;
+  /** The vCPU whose CR3 a typed gva is walked in. */
+  vcpuIndex = 0;
+  private views = new Map<bigint, GuestView>();
+  private coverage = new Map<bigint, VmCoverage | Error>();
   private contexts = new Map<bigint, VmContext>();
   private spaceCache = new Map<bigint, AddressSpace[]>();
   private vcpuCache = new Map<bigint, VcpuInfo[] | Error>();
 
-  constructor(readonly kernel: Kernel) {
+  constructor(
+    readonly kernel: Kernel,
+    readonly options: TuiOptions = {},
+  ) {
     const r = allVms(kernel);
     this.vms = r.vms;
     this.notes = r.notes;
@@ -67,6 +86,7 @@ export class TuiState {
     if (i < 0 || i >= this.vms.length || i === this.selected) return false;
     this.selected = i;
     this.last = undefined;
+    this.lastGuest = undefined;
     let spaces: AddressSpace[] = [];
     try {
       spaces = this.spaces();
@@ -91,7 +111,46 @@ export class TuiState {
       String(v.onlineVcpus ?? '?'),
       String(v.memslots),
       formatBytes(v.memoryBytes),
+      this.coverageCell(v),
     ]);
+  }
+
+  /** How much of the VM's guest RAM (address space 0) the dump holds: the `coverage` command's answer. */
+  vmCoverage(v: VmSummary | undefined = this.vm): VmCoverage | Error | undefined {
+    if (!v) return undefined;
+    let c = this.coverage.get(v.addr);
+    if (!c) {
+      try {
+        const ctx = vmContext(this.kernel, v.kvm, v.spaces ?? addressSpaces(this.kernel, v.kvm));
+        c = vmCoverage(this.kernel, v.kvm, ctx.spaces, ctx.pgdPhys);
+      } catch (e) {
+        c = e as Error;
+      }
+      this.coverage.set(v.addr, c);
+    }
+    return c;
+  }
+
+  private coverageCell(v: VmSummary): string {
+    const c = this.vmCoverage(v);
+    return !c || c instanceof Error ? '?' : percentText(c.summary.inDump, c.summary.pages);
+  }
+
+  /** The chosen VM seen from inside (guest memory, vCPU state, guest kernel). */
+  guestView(): GuestView {
+    const v = this.vm;
+    if (!v) throw new QvError('NO_VM', 'no VM in this dump');
+    let g = this.views.get(v.addr);
+    if (!g) {
+      const vendor = this.options.vendor ?? (() => ({ vendor: 'unknown' as const, description: 'no vendor module types given to the TUI' }));
+      this.views.set(v.addr, (g = new GuestView(this.kernel, this.context(), vendor, this.options.guestKernel)));
+    }
+    return g;
+  }
+
+  /** The guest breakdown of the last gva, as the CLI prints it (empty when a gpa was typed). */
+  guestLines(): string[] {
+    return this.lastGuest ? renderGuestWalk(this.lastGuest) : [];
   }
 
   /** Memslots of every address space of the chosen VM (throws, in words, when they cannot be read). */
@@ -150,6 +209,11 @@ export class TuiState {
       if (!hit) throw new QvError('HVA_NOT_IN_MEMSLOT', `hva ${hex(q.hva)} is in no memslot of ${this.vmLabel()}: the VMM did not give that memory to the guest`);
       return { gpa: hit.gpa, asId: hit.asId };
     }
+    if (q.kind === 'gva') {
+      const r = this.translateGva(q.gva, q.table, q.vcpu);
+      if (!this.last || !this.lastGuest || this.lastGuest.gpa === undefined) throw new QvError(this.lastGuest?.error?.code ?? 'GVA_NOT_TRANSLATED', r.status);
+      return { gpa: this.lastGuest.gpa, asId: this.asId };
+    }
     const asId = q.asId ?? this.asId;
     const space = this.space(asId);
     if (!space) throw new QvError('NO_ADDRESS_SPACE', `${this.vmLabel()} has no address space ${asId}`);
@@ -163,16 +227,38 @@ export class TuiState {
   /** Translates what was typed; every failure becomes a message, nothing throws. */
   translate(input: string): TranslateResult {
     try {
-      const q = this.resolve(parseAddressQuery(input));
+      const pq = parseAddressQuery(input);
+      if (pq.kind === 'gva') return this.translateGva(pq.gva, pq.table, pq.vcpu);
+      const q = this.resolve(pq);
+      this.lastGuest = undefined;
       return this.translateGpa(q.gpa, q.asId);
     } catch (e) {
       return { status: (e as Error).message, ok: false };
     }
   }
 
-  translateGpa(gpa: bigint, asId: number): TranslateResult {
+  /** A gva in the chosen vCPU's page table (or vCPU n's, or the guest kernel's): the guest walk, then the host block. */
+  translateGva(gva: bigint, table: 'vcpu' | 'kernel', vcpu?: number): TranslateResult {
     try {
-      const t = translateGpa(this.kernel, this.context(), gpa, asId);
+      const g = this.guestView();
+      if (vcpu !== undefined) this.vcpuIndex = vcpu;
+      const c = g.cr3(table === 'kernel' ? { guestKernel: true } : { vcpu: this.vcpuIndex });
+      const a = g.gva(c, gva, this.asId);
+      this.lastGuest = a.walk;
+      if (!a.host) {
+        this.last = undefined;
+        return { status: a.walk.error?.message ?? `gva ${hex(gva)} has no gpa`, ok: false };
+      }
+      const r = this.translateGpa(a.host.gpa, this.asId, a.host);
+      return { ...r, status: `gva ${hex(gva)} (CR3 ${hex(c.cr3)}, ${c.source.kind === 'vcpu' ? `vCPU ${c.source.vcpu}` : 'guest kernel'}) -> ${r.status}` };
+    } catch (e) {
+      return { status: (e as Error).message, ok: false };
+    }
+  }
+
+  translateGpa(gpa: bigint, asId: number, done?: Translation): TranslateResult {
+    try {
+      const t = done ?? translateGpa(this.kernel, this.context(), gpa, asId);
       this.last = t;
       this.asId = asId;
       if (t.error) return { translation: t, status: t.error.message, ok: false };
@@ -229,7 +315,10 @@ export class TuiState {
     return c;
   }
 
-  /** The 4 KiB page at the last translated hpa, read from the dump. */
+  /**
+   * The 4 KiB guest page of the last translation, read the way `read` reads (through the guest memory: a page the
+   * dump lacks is said, never shown as zeros). Lines are labelled with the hpa of each byte.
+   */
   hexdump(columns: number): Hexdump {
     const t = this.last;
     if (!t || t.hpa === undefined) {
@@ -237,11 +326,14 @@ export class TuiState {
       return { title: 'hexdump', lines: [], message: `${why}: press g and type a gpa, then x` };
     }
     const page = t.hpa & ~0xfffn;
-    const title = `hexdump of hpa ${hex(page)} (gpa ${hex(t.gpa & ~0xfffn)})`;
+    const gpaPage = t.gpa & ~0xfffn;
+    const title = `hexdump of hpa ${hex(page)} (gpa ${hex(gpaPage)})`;
     if (t.pageInDump === false) return { title, lines: [], message: t.pageNote ?? `page ${hex(page)} is not in this dump` };
     let data: Buffer;
     try {
-      data = this.kernel.mem.read(page, 4096);
+      const r = this.guestView().read(gpaPage, 4096, t.asId);
+      if (r.missing.length) return { title, lines: [], message: r.missing[0].message };
+      data = r.bytes;
     } catch (e) {
       return { title, lines: [], message: (e as Error).message };
     }

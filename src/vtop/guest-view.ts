@@ -12,6 +12,10 @@ import { type GuestKernel, type GuestKernelOptions, openGuestKernel } from './gu
 import { translateGpa, type VmContext } from './translate.js';
 import { type Translation } from './translation.js';
 
+export type { VendorTypes } from '../guest/vcpu-state.js';
+export type { GuestWalk } from '../guest/gva.js';
+export type { GuestKernelOptions } from './guest-session.js';
+
 export interface GvaAnswer {
   walk: GuestWalk;
   /** The host translation of the resulting gpa (absent when the guest walk stopped). */

@@ -190,3 +190,39 @@ describe('guest-6.1: coverage', () => {
     }
   });
 });
+
+describe('guest-6.1: the TUI state (go-to box "gva ADDR", VM list coverage, hexdump through read)', () => {
+  it('gva of a marker: the guest breakdown of the truth, then the host block, and the marker in the hexdump', async () => {
+    const { openSession } = await import('../../src/vtop/session.js');
+    const { TuiState } = await import('../../src/tui/state.js');
+    const { loadVendorTypes } = await import('../../src/vtop/vendor-types.js');
+    const s = openSession({ dump: [dump], vmlinux: di.vmlinux });
+    try {
+      const st = new TuiState(s.kernel, { vendor: () => loadVendorTypes(s, { vmlinux: di.vmlinux }), guestKernel: { hostVmlinux: di.vmlinux } });
+      const q = st.vms.findIndex((v) => v.owners[0]?.pid === truth.qemu.pid);
+      assert.ok(q >= 0);
+      assert.equal(st.vmRows()[q].at(-1), '100%', 'IN DUMP of QEMU');
+      st.selectVm(q);
+      const m = truth.l2_markers[0];
+      const r = st.translate(`gva ${m.gva}`);
+      assert.equal(r.ok, true, r.status);
+      assert.equal(hexn(st.lastGuest!.cr3), m.l2_cr3);
+      assert.deepEqual(st.lastGuest!.levels.map((l) => [l.name, hexn(l.entry), hexn(l.value)]), m.l2_levels.map((l: Any) => [l.level, l.entry_gpa, l.value]));
+      assert.equal(hexn(r.translation!.hpa!), m.hpa);
+      const lines = st.guestLines();
+      assert.ok(lines.some((l) => l.includes(`PTE: ${BigInt(m.l2_levels[3].entry_gpa).toString(16)} => ${BigInt(m.l2_levels[3].value).toString(16)}`)), lines.join('\n'));
+      const h = st.hexdump(80);
+      assert.equal(h.message, undefined);
+      assert.ok(h.lines[h.markLine!].endsWith(m.marker.slice(0, 16)), h.lines[h.markLine!]);
+      const k = st.translate(`gva ${truth.l2_kernel.init_task.gva} kernel`);
+      assert.equal(k.ok, true, k.status);
+      assert.equal(hexn(st.lastGuest!.gpa!), truth.l2_kernel.init_task.gpa);
+      assert.equal(hexn(st.last!.hpa!), truth.l2_kernel.init_task.hpa);
+      const u = st.translate(`gva ${truth.l2_untouched[0].gva}`);
+      assert.equal(u.ok, false);
+      assert.match(u.status, /guest PTE .* is empty/);
+    } finally {
+      s.close();
+    }
+  });
+});

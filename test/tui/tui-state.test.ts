@@ -1,7 +1,11 @@
 // The TUI's state on the in-repo demo dump, without a terminal: what each pane would show comes from the
 // same functions as the CLI, with the values of fixtures/demo-6.1/truth.json.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentText } from '../../src/kvm/coverage.js';
 import { after, before, describe, it } from 'node:test';
 import { hex } from '../../src/io/hex.js';
 import { translationLines } from '../../src/tui/panes/translation-view.js';
@@ -24,7 +28,13 @@ after(() => s?.close());
 
 describe('TUI state on the demo dump', () => {
   it('lists the VM with pid, comm, struct kvm, vCPUs, slots and memory', () => {
-    assert.deepEqual(st.vmRows(), [[String(truth.vmm.pid), truth.vmm.comm, truth.vmm.struct_kvm, '2', '2', '8 MiB']]);
+    // IN DUMP: the share of AS 0's guest pages the dump holds, counted independently (own walk over libkdumpfile).
+    const slots0 = truth.vmm.memslots.filter((m: { as_id: number }) => m.as_id === 0);
+    const input = [{ pgd: '0x' + (BigInt(truth.vmm.pgd) - BigInt(truth.kernel.layout.page_offset_base)).toString(16), slots: slots0.map((m: { id: number; userspace_addr: string; npages: number }) => ({ key: String(m.id), ua: m.userspace_addr, npages: m.npages })) }];
+    const counted = JSON.parse(execFileSync('/usr/bin/python3', ['test/helpers/coverage-count.py', 'fixtures/demo-6.1/vmcore.kdump-zlib'], { input: JSON.stringify(input), encoding: 'utf8' }));
+    const inDump = Object.values(counted).reduce((a: number, c) => a + (c as { inDump: number }).inDump, 0);
+    const pages = slots0.reduce((a: number, m: { npages: number }) => a + m.npages, 0);
+    assert.deepEqual(st.vmRows(), [[String(truth.vmm.pid), truth.vmm.comm, truth.vmm.struct_kvm, '2', '2', '8 MiB', percentText(inDump, pages)]]);
     assert.equal(st.vmLabel(), `VM ${truth.vmm.struct_kvm} (pid ${truth.vmm.pid} ${truth.vmm.comm})`);
   });
   it('has a slot row per memslot of both address spaces, SMM labelled, sorted by gpa', () => {
@@ -101,18 +111,28 @@ describe('TUI state on the demo dump', () => {
     assert.equal(h.markLine, 0);
     assert.equal(st.hexdump(60).lines.length, 512); // 8 bytes a line when 16 do not fit
   });
-  it('says an excluded page is excluded instead of showing zeros', () => {
-    const good = st.translate(marker4k.gpa).translation!;
-    let excluded: bigint | undefined;
-    for (let pfn = 0x100n; pfn < 0x8000n && excluded === undefined; pfn++) if (s.mem.pageState(pfn << 12n) === 'excluded') excluded = pfn << 12n;
-    assert.ok(excluded !== undefined, 'the demo dump (-d 23) excludes free and cache pages');
-    st.last = { ...good, hpa: excluded, pageInDump: undefined };
-    const h = st.hexdump(80);
-    assert.deepEqual(h.lines, []);
-    assert.match(h.message!, /was excluded from this dump .*its contents are unknown, not zero/);
-    st.last = { ...good, hpa: excluded, pageInDump: false, pageNote: 'page 0x... is not in this dump (excluded)' };
-    assert.match(st.hexdump(80).message!, /is not in this dump \(excluded\)/);
-    st.last = undefined;
-    assert.match(st.hexdump(80).message!, /nothing translated yet: press g/);
+  it('says an excluded page is excluded instead of showing zeros (the hexdump reads as `read` does)', () => {
+    // A -d 31 refiltering of the demo drops user pages: the VMM's guest pages are excluded, their page tables kept.
+    const d31 = join(mkdtempSync(join(tmpdir(), 'qv-tui-')), 'demo.d31');
+    execFileSync('makedumpfile', ['-l', '-d', '31', 'fixtures/demo-6.1/vmcore.kdump-zlib', d31], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const s31 = openSession({ dump: [d31] });
+    try {
+      const st31 = new TuiState(s31.kernel);
+      const t = st31.translate(marker4k.gpa).translation!;
+      assert.equal(t.hpa, BigInt(marker4k.hpa), 'the translation still stands');
+      assert.equal(t.pageInDump, false);
+      let h = st31.hexdump(80);
+      assert.deepEqual(h.lines, []);
+      assert.match(h.message!, /not in this dump/);
+      // Even when the translation did not say so, the read path (GuestMemory) refuses the page.
+      st31.last = { ...t, pageInDump: undefined };
+      h = st31.hexdump(80);
+      assert.deepEqual(h.lines, []);
+      assert.match(h.message!, /did not keep \(excluded by its filter\): its contents are unknown, not zero/);
+      st31.last = undefined;
+      assert.match(st31.hexdump(80).message!, /nothing translated yet: press g/);
+    } finally {
+      s31.close();
+    }
   });
 });
