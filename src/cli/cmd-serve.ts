@@ -6,7 +6,10 @@ import { DumpedVm } from '../kvmi/dump-vm.js';
 import { maskOf, READ_COMMANDS } from '../kvmi/protocol.js';
 import { listenUnix } from '../kvmi/server.js';
 import { addressSpaces } from '../kvm/memslots.js';
+import { GuestView } from '../vtop/guest-view.js';
 import { vmContext } from '../vtop/translate.js';
+import { loadVendorTypes } from '../vtop/vendor-types.js';
+import { classify } from './args.js';
 import { addLoadOptions, guarded, type LoadOptions, loadSession } from './common.js';
 import { selectVms } from './vm-select.js';
 
@@ -35,7 +38,9 @@ export function serveCommand(p: Command): void {
         const s = loadSession(files, o);
         const [sel] = selectVms(s.kernel, { pid: o.pid, vm: o.vm });
         const ctx = vmContext(s.kernel, sel.kvm, addressSpaces(s.kernel, sel.kvm));
-        const vm = new DumpedVm(s.kernel, ctx);
+        const inputs = classify(files, o);
+        const view = new GuestView(s.kernel, ctx, () => loadVendorTypes(s, { vmlinux: inputs.vmlinux, kvmDebuginfo: inputs.kvmDebuginfo, cache: o.cache }));
+        const vm = new DumpedVm(s.kernel, ctx, view);
         const policy = { commands: o.commands ? num(o.commands) : maskOf(READ_COMMANDS), events: o.events ? num(o.events) : 0 };
         const path = o.kvmi.slice('unix:'.length);
         const { server } = await listenUnix(path, vm, policy);

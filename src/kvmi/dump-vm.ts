@@ -4,7 +4,9 @@ import { type Kernel } from '../kernel/kernel.js';
 import { type KObject } from '../kernel/object.js';
 import { type VcpuInfo, vcpusOf } from '../kvm/vcpus.js';
 import { translateGpa, type VmContext } from '../vtop/translate.js';
-import { type IntrospectedVm } from './handler.js';
+import { type GuestView, type VcpuGuestState } from '../vtop/guest-view.js';
+import { type IntrospectedVm, type SavedSregs } from './handler.js';
+import { type KvmSegment, kvmSegment, SREGS_SEGMENTS } from './segments.js';
 
 const MSR_EFER = 0xc0000080;
 const MAX_CPUID = 256;
@@ -18,6 +20,8 @@ export class DumpedVm implements IntrospectedVm {
   constructor(
     private readonly k: Kernel,
     private readonly ctx: VmContext,
+    /** The VM from inside: with kvm-amd's types, the VMCB save area gives CR0/CR3/CR4/EFER and the segments. */
+    private readonly guest?: GuestView,
   ) {
     this.vcpus = vcpusOf(k, ctx.kvm);
     this.vcpuCount = this.vcpus.length;
@@ -44,9 +48,39 @@ export class DumpedVm implements IntrospectedVm {
       m = new Map(v.regs.map((r) => [r.name, r.value]));
       const run = v.runInfo as { apicBase?: bigint } | undefined;
       if (run?.apicBase !== undefined) m.set('apic_base', run.apicBase);
+      // The VMCB's saved values are what the guest last ran with; KVM's arch copies may be stale caches.
+      const st = this.vmcbState(vcpu);
+      if (st) for (const n of ['cr0', 'cr3', 'cr4', 'efer', 'rip', 'rsp', 'rflags'] as const) if (st[n] !== undefined) m.set(n, st[n]!);
       this.regCache.set(vcpu, m);
     }
     return m;
+  }
+
+  /** vCPU `vcpu`'s VMCB save area, when kvm-amd's types are at hand (else undefined: no VMCB state). */
+  private vmcbState(vcpu: number): VcpuGuestState | undefined {
+    if (!this.guest) return undefined;
+    try {
+      const st = this.guest.vcpuState(vcpu);
+      return st.vmcb !== undefined ? st : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  sregs(vcpu: number): SavedSregs | undefined {
+    const st = this.vmcbState(vcpu);
+    if (!st?.segments) return undefined;
+    const byName = new Map(st.segments.map((s) => [s.name, s]));
+    const segments = new Map<string, KvmSegment>();
+    for (const [name, vmcbName] of SREGS_SEGMENTS) {
+      const s = byName.get(vmcbName);
+      if (s) segments.set(name, kvmSegment(s, name, st.cpl));
+    }
+    const dt = (n: string) => {
+      const s = byName.get(n);
+      return s ? { base: s.base, limit: s.limit } : undefined;
+    };
+    return { segments, gdt: dt('gdtr'), idt: dt('idtr') };
   }
 
   msr(vcpu: number, index: number): bigint | undefined {

@@ -3,6 +3,10 @@ import {
   CMD, HDR_SIZE, KVM_ERR, KVM_MSR_ENTRY_SIZE, KVM_REGS_ORDER, KVM_REGS_SIZE, KVM_SREGS_SIZE, KVMI_VERSION,
   PAGE_SIZE, SREGS_CR_OFFSET, SREGS_CR_ORDER, VCPU_HDR_SIZE, WRITE_COMMANDS,
 } from './protocol.js';
+import { type KvmSegment, SREGS_SEGMENTS, writeKvmDtable, writeKvmSegment } from './segments.js';
+
+const KVM_SEGMENT_SIZE = 24;
+const KVM_DTABLE_SIZE = 16;
 
 /** What the server needs from a dumped VM (implemented over the translation core by the caller). */
 export interface IntrospectedVm {
@@ -15,6 +19,15 @@ export interface IntrospectedVm {
   /** Saved MSR values by index, where KVM keeps them (efer ...). */
   msr?(vcpu: number, index: number): bigint | undefined;
   cpuid?(vcpu: number, fn: number, index: number): [number, number, number, number] | undefined;
+  /** The segments and descriptor tables of kvm_sregs where the dump has them (AMD: the VMCB save area). */
+  sregs?(vcpu: number): SavedSregs | undefined;
+}
+
+export interface SavedSregs {
+  /** By kvm_sregs name: cs ds es fs gs ss tr ldt. */
+  segments: Map<string, KvmSegment>;
+  gdt?: { base: bigint; limit: number };
+  idt?: { base: bigint; limit: number };
 }
 
 export interface Policy {
@@ -102,6 +115,16 @@ export function handle(vm: IntrospectedVm, policy: Policy, req: Request): Buffer
       KVM_REGS_ORDER.forEach((n, i) => r.writeBigUInt64LE(regs.get(n) ?? 0n, 8 + i * 8));
       const sregs = 8 + KVM_REGS_SIZE;
       SREGS_CR_ORDER.forEach((n, i) => r.writeBigUInt64LE(regs.get(n) ?? 0n, sregs + SREGS_CR_OFFSET + i * 8));
+      const saved = vm.sregs?.(vcpu);
+      if (saved) {
+        SREGS_SEGMENTS.forEach(([name], i) => {
+          const seg = saved.segments.get(name);
+          if (seg) writeKvmSegment(r, sregs + i * KVM_SEGMENT_SIZE, seg);
+        });
+        const dt = sregs + SREGS_SEGMENTS.length * KVM_SEGMENT_SIZE;
+        if (saved.gdt) writeKvmDtable(r, dt, saved.gdt.base, saved.gdt.limit);
+        if (saved.idt) writeKvmDtable(r, dt + KVM_DTABLE_SIZE, saved.idt.base, saved.idt.limit);
+      }
       const msrs = sregs + KVM_SREGS_SIZE;
       r.writeUInt32LE(nmsrs, msrs);
       for (let i = 0; i < nmsrs; i++) {

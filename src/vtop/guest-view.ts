@@ -12,7 +12,7 @@ import { type GuestKernel, type GuestKernelOptions, openGuestKernel } from './gu
 import { translateGpa, type VmContext } from './translate.js';
 import { type Translation } from './translation.js';
 
-export type { VendorTypes } from '../guest/vcpu-state.js';
+export type { SegmentState, VcpuGuestState, VendorTypes } from '../guest/vcpu-state.js';
 export type { GuestWalk } from '../guest/gva.js';
 export type { GuestKernelOptions } from './guest-session.js';
 

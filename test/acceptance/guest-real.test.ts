@@ -226,3 +226,51 @@ describe('guest-6.1: the TUI state (go-to box "gva ADDR", VM list coverage, hexd
     }
   });
 });
+
+describe('guest-6.1: KVMI GET_REGISTERS from the VMCB save area', () => {
+  it("CR3 is the VMCB's; segments and descriptor tables are filled (QEMU's info registers for the ones that never change)", async () => {
+    const { openSession } = await import('../../src/vtop/session.js');
+    const { DumpedVm } = await import('../../src/kvmi/dump-vm.js');
+    const { handle } = await import('../../src/kvmi/handler.js');
+    const { CMD, maskOf, READ_COMMANDS } = await import('../../src/kvmi/protocol.js');
+    const { GuestView } = await import('../../src/vtop/guest-view.js');
+    const { loadVendorTypes } = await import('../../src/vtop/vendor-types.js');
+    const { vmContext } = await import('../../src/vtop/translate.js');
+    const { addressSpaces } = await import('../../src/kvm/memslots.js');
+    const { findTask } = await import('../../src/kernel/tasks.js');
+    const { kvmSymbols, vmsOfTask } = await import('../../src/kvm/vm.js');
+    const s = openSession({ dump: [dump], vmlinux: di.vmlinux });
+    try {
+      const k = s.kernel;
+      const t = findTask(k, BigInt(truth.qemu.pid));
+      const [vm] = vmsOfTask(k, t.task, kvmSymbols(k));
+      const ctx = vmContext(k, vm.kvm, addressSpaces(k, vm.kvm), t.task, t.pid, t.comm);
+      const dvm = new DumpedVm(k, ctx, new GuestView(k, ctx, () => loadVendorTypes(s, { vmlinux: di.vmlinux })));
+      const q = Buffer.alloc(16); // kvmi_vcpu_hdr (vcpu 0) + kvmi_get_registers { nmsrs 0 }
+      const r = handle(dvm, { commands: maskOf(READ_COMMANDS), events: 0 }, { id: CMD.GET_REGISTERS, seq: 1, data: q });
+      assert.equal(r.readInt32LE(8), 0);
+      const sregs = 16 + 8 + 18 * 8;
+      const seg = (i: number) => {
+        const at = sregs + i * 24;
+        return { base: r.readBigUInt64LE(at), limit: r.readUInt32LE(at + 8), selector: r.readUInt16LE(at + 12), type: r[at + 14], present: r[at + 15], dpl: r[at + 16], l: r[at + 19], unusable: r[at + 22] };
+      };
+      const crs = sregs + 8 * 24 + 2 * 16;
+      const save = truth.qemu.vcpus[0].vmcb_save;
+      assert.deepEqual([r.readBigUInt64LE(crs), r.readBigUInt64LE(crs + 16), r.readBigUInt64LE(crs + 24), r.readBigUInt64LE(crs + 40)].map(hexn), [save.cr0, save.cr3, save.cr4, save.efer]);
+      // The last exit was in the guest kernel (VMCB cpl 0): Linux's __KERNEL_CS is GDT entry 2 (0x10), a 64-bit code segment.
+      const cs = seg(0);
+      assert.deepEqual([cs.selector, cs.l, cs.dpl, cs.present, cs.unusable], [0x10, 1, save.cpl, 1, 0]);
+      // TR, GDT and IDT are set once per CPU at boot: QEMU's info registers (at READY, in user mode) has the same ones.
+      const tr = seg(6);
+      assert.deepEqual([tr.selector, hexn(tr.base), tr.limit, tr.type], [0x40, '0xfffffe0000003000', 0x4087, 0xb]);
+      const dt = sregs + 8 * 24;
+      assert.deepEqual([hexn(r.readBigUInt64LE(dt)), r.readUInt16LE(dt + 8)], ['0xfffffe0000001000', 0x7f], 'GDT');
+      assert.deepEqual([hexn(r.readBigUInt64LE(dt + 16)), r.readUInt16LE(dt + 24)], ['0xfffffe0000000000', 0xfff], 'IDT');
+      // QEMU: "LDT=0000 0000000000000000 00000000 00008200 DPL=0 LDT" (present, type 2).
+      const ldt = seg(7);
+      assert.deepEqual([ldt.selector, ldt.type, ldt.present, ldt.unusable], [0, 2, 1, 0]);
+    } finally {
+      s.close();
+    }
+  });
+});
