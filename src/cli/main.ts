@@ -9,9 +9,9 @@ import { tuiCommand } from './cmd-tui.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
 import { readCommand } from './cmd-read.js';
-import { readFileSync } from 'node:fs';
 import { coverageCommand } from './cmd-coverage.js';
 import { guestCommand } from './cmd-guest.js';
+import { readFileSync } from 'node:fs';
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
 function packageVersion(): string {
@@ -24,6 +24,7 @@ function packageVersion(): string {
   }
   return 'unknown';
 }
+
 export function program(): Command {
   const p = new Command('qemu-vtop')
     .description('Translate KVM guest-physical addresses to host virtual and physical addresses in a Linux host crash dump')
