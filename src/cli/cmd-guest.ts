@@ -22,8 +22,8 @@ function runGuest(files: string[], o: GuestOptions): void {
       asId: g.gm.asId,
       vmcoreinfo: gvi,
       notePage: gvi ? g.view.memory(0).locate(gvi.gpa) : undefined,
-      debugVmlinux: gvi ? findGuestVmlinux(gvi, { guestVmlinux: o.guestVmlinux, hostVmlinux: g.vmlinux }) : undefined,
-      debugLooked: gvi ? [...(g.vmlinux ? [`the host's vmlinux ${g.vmlinux}`] : []), ...guestVmlinuxCandidates(gvi.info.buildId, gvi.info.osrelease)] : [],
+      debugVmlinux: gvi ? findGuestVmlinux(gvi, { guestVmlinux: o.guestVmlinux, hostVmlinux: g.vmlinux, debugDirs: o.debugDir }) : undefined,
+      debugLooked: gvi ? [...(g.vmlinux ? [`the host's vmlinux ${g.vmlinux}`] : []), ...guestVmlinuxCandidates(gvi.info.buildId, gvi.info.osrelease, o.debugDir)] : [],
       vcpus: [],
       vendor: '',
     };

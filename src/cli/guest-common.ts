@@ -53,6 +53,7 @@ export function openGuestVm(files: string[], o: GuestVmOptions): OpenedGuest {
       guestVmlinux: o.guestVmlinux,
       hostVmlinux: inputs.vmlinux,
       cache: o.cache,
+      debugDirs: o.debugDir,
     });
     return {
       s,

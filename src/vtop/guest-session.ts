@@ -7,7 +7,10 @@ import { constant } from '../debuginfo/constants.js';
 import { openDwarf } from '../debuginfo/dwarf/index.js';
 import { findKallsyms } from '../debuginfo/kallsyms/find.js';
 import { KallsymsSymbols } from '../debuginfo/kallsyms/kallsyms.js';
+import { DEFAULT_DEBUG_DIRS, findByBuildId } from '../debuginfo/buildid.js';
+import { debuginfodFetch, debuginfodUrls } from '../debuginfo/debuginfod.js';
 import { checkVmlinuxMatches } from '../debuginfo/locate.js';
+import { isValidName } from '../debuginfo/names.js';
 import { ElfSymbols } from '../debuginfo/symbols/symbols.js';
 import { ElfFile } from '../elf/elf.js';
 import { type GuestVmcoreinfo } from '../guest/vmcoreinfo-scan.js';
@@ -23,6 +26,8 @@ export interface GuestKernelOptions {
   /** The host's vmlinux: used for the guest when its build-id is the guest's. */
   hostVmlinux?: string;
   cache?: boolean;
+  /** Debug directories searched by build-id (--debug-dir; default /usr/lib/debug). */
+  debugDirs?: string[];
 }
 
 export interface GuestKernel {
@@ -34,10 +39,10 @@ export interface GuestKernel {
   close(): void;
 }
 
-/** Where a debug vmlinux for a build-id / release may be on this machine (Debian's -dbg layout). */
-export function guestVmlinuxCandidates(buildId: string | undefined, release: string | undefined): string[] {
+/** Where a debug vmlinux for a build-id / release may be on this machine: the debug directories' .build-id links, Debian's -dbg layout. */
+export function guestVmlinuxCandidates(buildId: string | undefined, release: string | undefined, debugDirs: string[] = DEFAULT_DEBUG_DIRS): string[] {
   const out: string[] = [];
-  if (buildId && buildId.length > 2) out.push(join('/usr/lib/debug/.build-id', buildId.slice(0, 2), `${buildId.slice(2)}.debug`));
+  if (buildId && isValidName('buildId', buildId)) out.push(...findByBuildId(buildId, debugDirs).looked);
   if (release) out.push(join('/usr/lib/debug/boot', `vmlinux-${release}`), join('/usr/lib/debug/lib/modules', release, 'vmlinux'), join('/boot', `vmlinux-${release}`));
   return out;
 }
@@ -58,8 +63,14 @@ export function findGuestVmlinux(gvi: GuestVmcoreinfo, o: GuestKernelOptions): {
   if (o.guestVmlinux) return { path: o.guestVmlinux, how: 'given with --guest-vmlinux' };
   const bid = gvi.info.buildId;
   if (o.hostVmlinux && bid && buildIdOf(o.hostVmlinux) === bid) return { path: o.hostVmlinux, how: "the host's vmlinux (same build-id)" };
-  for (const c of guestVmlinuxCandidates(bid, gvi.info.osrelease)) {
+  for (const c of guestVmlinuxCandidates(bid, gvi.info.osrelease, o.debugDirs)) {
     if (existsSync(c) && (!bid || buildIdOf(c) === bid)) return { path: c, how: `found by ${bid ? 'build-id' : 'release'}` };
+  }
+  // The debuginfod servers of DEBUGINFOD_URLS, as for the host's vmlinux.
+  const urls = debuginfodUrls(process.env);
+  if (bid && urls.length && isValidName('buildId', bid)) {
+    const got = debuginfodFetch(bid, "the guest's vmlinux", urls);
+    if (got) return { path: got.path, how: `debuginfod ${got.from}, build-id ${bid}` };
   }
   return undefined;
 }
