@@ -12,6 +12,10 @@ Object.assign(st, {
   contexts: new Map(),
   spaceCache: new Map(),
   vcpuCache: new Map(),
+  views: new Map(),
+  coverage: new Map(),
+  vcpuIndex: 0,
+  options: {},
   kernel: undefined,
 });
 st.spaces = () => {
