@@ -16,6 +16,8 @@ const PAGE_SHIFT = 12n;
 const PAGE = 1n << PAGE_SHIFT;
 /** Located pages kept (a few MB of small objects): 256 MiB of guest RAM. */
 const CACHE_PAGES = 1 << 16;
+/** Page contents kept: 1024 pages, 4 MiB. */
+const BYTES_PAGES = 1024;
 
 /** Why a guest page cannot be read (the `reason` of `read --json`'s `missing`, and of coverage's columns). */
 export type GuestPageReason = 'no-memslot' | 'not-present' | 'swapped' | 'excluded' | 'not-in-dump' | 'gmem-not-in-cache';
@@ -91,6 +93,8 @@ export class GuestMemory implements PhysicalMemory {
   readonly label: string;
   /** Located pages by gfn. A plain bounded Map (dropped whole when full), not an LRU: a hit costs one lookup. */
   private cache = new Map<bigint, GuestPage>();
+  /** Bytes of recently read guest pages (guest page-table pages are read over and over by walks). */
+  private bytes = new Map<bigint, Buffer>();
 
   constructor(inp: GuestMemoryInputs) {
     this.host = inp.host;
@@ -195,6 +199,17 @@ export class GuestMemory implements PhysicalMemory {
     return { ...p, state: 'not-in-dump', message: `${this.where(p.gfn << PAGE_SHIFT)} is at hpa ${hpa}, which is outside the RAM this dump describes` };
   }
 
+  /** The 4 KiB of a readable page, from the host dump (kept for the next read of the same page). */
+  private pageBytes(p: GuestPage): Buffer {
+    let b = this.bytes.get(p.gfn);
+    if (!b) {
+      b = Buffer.from(this.host.mem.read(p.hpa!, 4096)); // a copy: the dump reader may reuse its buffers
+      if (this.bytes.size >= BYTES_PAGES) this.bytes.clear();
+      this.bytes.set(p.gfn, b);
+    }
+    return b;
+  }
+
   pageState(gpa: bigint): PageState {
     const p = this.locate(gpa);
     if (p.state === 'present' || p.state === 'zero') return p.state;
@@ -210,7 +225,8 @@ export class GuestMemory implements PhysicalMemory {
       const n = Math.min(length - done, Number(PAGE - (a & (PAGE - 1n))));
       const p = this.locate(a);
       if (!readable(p)) throw new GuestPageError(a, p.state as GuestPageReason, p.message ?? `${this.where(a)} cannot be read`);
-      this.host.mem.read(p.hpa! + (a & (PAGE - 1n)), n).copy(out, done);
+      const off = Number(a & (PAGE - 1n));
+      this.pageBytes(p).copy(out, done, off, off + n);
       done += n;
     }
     return out;
@@ -228,7 +244,10 @@ export class GuestMemory implements PhysicalMemory {
       const a = gpa + BigInt(done);
       const n = Math.min(length - done, Number(PAGE - (a & (PAGE - 1n))));
       const p = this.locate(a);
-      if (readable(p)) this.host.mem.read(p.hpa! + (a & (PAGE - 1n)), n).copy(bytes, done);
+      if (readable(p)) {
+        const off = Number(a & (PAGE - 1n));
+        this.pageBytes(p).copy(bytes, done, off, off + n);
+      }
       else {
         const reason = p.state as GuestPageReason;
         const last = missing[missing.length - 1];
