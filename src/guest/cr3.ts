@@ -82,6 +82,10 @@ function resolveSource(req: Cr3Request, d: Cr3Deps): ResolvedCr3 {
   if (st.cr3 === undefined) {
     throw new QvError('NO_VCPU_CR3', `vCPU ${index}'s CR3 is not known (${st.notes.join('; ') || st.source}); use --guest-kernel (the guest kernel's own page table) or --cr3`);
   }
+  if (st.cr3 === 0n) {
+    // No page table lives at 0 in a paging guest: the vCPU never ran with paging on, or KVM never filled its copy.
+    throw new QvError('NO_VCPU_CR3', `vCPU ${index}'s saved CR3 is 0 (${st.source}): it never ran with paging on, or that copy was never filled; use --guest-kernel (the guest kernel's own page table) or --cr3`);
+  }
   const fromVi = pagingFromVmcoreinfo(d.guestVmcoreinfo());
   const paging: GuestPaging =
     st.cr4 !== undefined

@@ -67,4 +67,42 @@ describe('generated guest page tables', () => {
     assert.equal(o.cr3Source.kind, 'guest-kernel');
     assert.equal(o.gpa, hex(c.gpa!));
   });
+  it('a vCPU with no saved CR3 (no vendor module, arch.cr3 0) is refused, pointing to --guest-kernel', () => {
+    const r = runCli([...base, '--vcpu', '0', '--gva', hex(guest.cases[0].gva), '--json']);
+    assert.equal(r.status, 2);
+    const j = r.json();
+    assert.equal(j.error.code, 'NO_VCPU_CR3');
+    assert.match(j.error.message, /--guest-kernel/);
+  });
+  it("read says why for each kind of page it cannot give: guest_memfd not in the cache, never touched, in no memslot", () => {
+    const j = runCli(['read', ...base, '-p', '0x200000ff8', '-n', '0x1010', '--json']).json();
+    // 0x200000000 is private and in the gmem page cache (pfn 0x4300), 0x200001000 private and never faulted in.
+    assert.deepEqual(j.missing.map((m: Any) => [m.gpa, m.length, m.reason, m.code]), [['0x200001000', 4096, 'gmem-not-in-cache', 'GMEM_PAGE_NOT_IN_CACHE']]);
+    // 8 bytes of the private page in the cache, the missing page as "..", 8 bytes of the shared page 0x200002000.
+    assert.match(j.bytes, /^[0-9a-f]{16}(\.\.){4096}[0-9a-f]{16}$/);
+    // Slot 0 is gpa 0-0x1fffff (its last page mapped), nothing at 0x200000; 0x100000 was never touched by the VMM.
+    const k = runCli(['read', ...base, '-p', '0x1ffff8', '-n', '16', '--json']).json();
+    assert.deepEqual(k.missing.map((m: Any) => [m.gpa, m.length, m.reason]), [['0x200000', 8, 'no-memslot']]);
+    const n = runCli(['read', ...base, '-p', '0x100000', '-n', '8', '--json']).json();
+    assert.deepEqual(n.missing.map((m: Any) => [m.gpa, m.length, m.reason]), [['0x100000', 8, 'not-present']]);
+  });
+  it('the VMCOREINFO scan is bounded: a bound below the note page says so', async () => {
+    const { openSession } = await import('../../src/vtop/session.js');
+    const { selectVms } = await import('../../src/cli/vm-select.js');
+    const { addressSpaces } = await import('../../src/kvm/memslots.js');
+    const { vmContext } = await import('../../src/vtop/translate.js');
+    const { GuestMemory } = await import('../../src/kvm/guest-memory.js');
+    const { findGuestVmcoreinfo } = await import('../../src/guest/vmcoreinfo-scan.js');
+    const s = openSession({ dump: [g.dump], vmlinux: g.vmlinux, kvmDebuginfo: g.kvmKo, types: 'dwarf', cache: false });
+    try {
+      const [v] = selectVms(s.kernel, { pid: String(g.pid) });
+      const ctx = vmContext(s.kernel, v.kvm, addressSpaces(s.kernel, v.kvm));
+      const gm = new GuestMemory({ host: s.kernel, kvm: ctx.kvm, spaces: ctx.spaces, pgdPhys: ctx.pgdPhys });
+      assert.throws(() => findGuestVmcoreinfo(gm, 3), /SCAN_LIMIT|first 3 pages/);
+      const found = findGuestVmcoreinfo(gm)!;
+      assert.equal(found.gpa, guest.noteGpa);
+    } finally {
+      s.close();
+    }
+  });
 });
