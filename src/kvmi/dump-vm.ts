@@ -48,9 +48,11 @@ export class DumpedVm implements IntrospectedVm {
       m = new Map(v.regs.map((r) => [r.name, r.value]));
       const run = v.runInfo as { apicBase?: bigint } | undefined;
       if (run?.apicBase !== undefined) m.set('apic_base', run.apicBase);
-      // The VMCB's saved values are what the guest last ran with; KVM's arch copies may be stale caches.
+      // CR3: the VMCB's saved value (what the guest last ran with: KVM reads it back only when it needs it, so
+      // vcpu->arch.cr3 can be an older cache). The GPRs and RIP stay KVM's: after an exit KVM emulates (an IO
+      // instruction is skipped), so its copies are newer than the VMCB's.
       const st = this.vmcbState(vcpu);
-      if (st) for (const n of ['cr0', 'cr3', 'cr4', 'efer', 'rip', 'rsp', 'rflags'] as const) if (st[n] !== undefined) m.set(n, st[n]!);
+      if (st?.cr3 !== undefined) m.set('cr3', st.cr3);
       this.regCache.set(vcpu, m);
     }
     return m;
