@@ -39,7 +39,8 @@ after(() => tmux.kill());
 
 describe('tui on the demo dump (tmux, 80x24)', () => {
   it('lists the VM with its pid, comm and struct kvm, the key hints in view', () => {
-    const s = tmux.waitFor(/qvtop-vmm/);
+    // The first frames are drawn before the focus is set: wait for the finished one (the focused VM pane).
+    const s = tmux.waitFor(/━━ ▶ VMs \(1\)[\s\S]*qvtop-vmm/);
     assert.match(s, new RegExp(`▸ ${truth.vmm.pid}\\s+${truth.vmm.comm}\\s+0x${h(truth.vmm.struct_kvm)}\\s+2\\s+2\\s+8 MiB`));
     assert.match(s, /━━ ▶ VMs \(1\)/); // the focused pane
     assert.match(lines(s)[22], /Tab:pane ↑↓\/jk:move Enter:open g:go-to \/:search .*\?:help q:quit/);
