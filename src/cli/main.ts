@@ -11,6 +11,7 @@ import { fail } from './common.js';
 import { readCommand } from './cmd-read.js';
 import { coverageCommand } from './cmd-coverage.js';
 import { guestCommand } from './cmd-guest.js';
+import { whoseCommand } from './cmd-whose.js';
 import { readFileSync } from 'node:fs';
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
@@ -42,6 +43,7 @@ export function program(): Command {
   readCommand(p);
   coverageCommand(p);
   guestCommand(p);
+  whoseCommand(p);
   return p;
 }
 

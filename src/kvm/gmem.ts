@@ -56,3 +56,25 @@ export function gmemPage(k: Kernel, slot: Memslot, gfn: bigint): GmemPage {
   }
   return { file: fileP, index };
 }
+
+/**
+ * The gfn ranges [start, end) of a guest_memfd slot that are private, from one pass over
+ * kvm->mem_attr_array (instead of one lookup per gfn): what a range walk of the slot must leave to gmem.
+ */
+export function privateRanges(k: Kernel, kvm: KObject, slot: Memslot): [bigint, bigint][] {
+  const lo = slot.baseGfn;
+  const hi = slot.baseGfn + slot.npages;
+  if ((BigInt(slot.flags) & constant('KVM_MEMSLOT_GMEM_ONLY')) !== 0n || slot.userspaceAddr === 0n || !kvm.has('mem_attr_array')) return [[lo, hi]];
+  const out: [bigint, bigint][] = [];
+  for (const e of xaEntries(k, kvm.member('mem_attr_array').addr, `kvm ${hex(kvm.addr)} mem_attr_array`, MAX_ENTRIES)) {
+    if (e.index >= hi) break;
+    if (e.kind !== 'value' || ((e.value ?? 0n) & KVM_MEMORY_ATTRIBUTE_PRIVATE) === 0n) continue;
+    const a = e.index > lo ? e.index : lo;
+    const b = e.index + e.span < hi ? e.index + e.span : hi;
+    if (a >= b) continue;
+    const prev = out[out.length - 1];
+    if (prev && prev[1] === a) prev[1] = b;
+    else out.push([a, b]);
+  }
+  return out;
+}
