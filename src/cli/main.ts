@@ -12,6 +12,7 @@ import { readCommand } from './cmd-read.js';
 import { coverageCommand } from './cmd-coverage.js';
 import { guestCommand } from './cmd-guest.js';
 import { whoseCommand } from './cmd-whose.js';
+import { extractCommand } from './cmd-extract.js';
 import { readFileSync } from 'node:fs';
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
@@ -44,6 +45,7 @@ export function program(): Command {
   coverageCommand(p);
   guestCommand(p);
   whoseCommand(p);
+  extractCommand(p);
   return p;
 }
 
