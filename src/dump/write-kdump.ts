@@ -49,6 +49,7 @@ export class PfnBitmap {
 export interface KdumpSpec {
   release: string;
   version?: string;
+  nodename?: string;
   machine?: string;
   nrCpus: number;
   timestamp: Date;
@@ -97,7 +98,7 @@ export class KdumpWriter {
     const h = Buffer.alloc(BS);
     h.write('KDUMP   ', 0, 'latin1');
     h.writeInt32LE(HEADER_VERSION, 8);
-    uts(h, 12, ['Linux', '', s.release, s.version ?? '', s.machine ?? 'x86_64', '']);
+    uts(h, 12, ['Linux', s.nodename ?? '(none)', s.release, s.version ?? '(unknown)', s.machine ?? 'x86_64', '(none)']);
     const ms = s.timestamp.getTime();
     h.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 408);
     h.writeBigInt64LE(BigInt((ms % 1000) * 1000), 416);

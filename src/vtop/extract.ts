@@ -94,6 +94,21 @@ function guestNotes(inp: ExtractInputs, notes: string[]): { elfNotes: Buffer; vm
   return { elfNotes: encodeNotes(list), vmcoreinfoText: text, prstatus: inp.vcpus.length };
 }
 
+/** The guest's utsname fields (init_uts_ns.name), through VMCOREINFO and guest RAM; '' where unreadable. */
+function guestUts(inp: ExtractInputs): string[] {
+  const vi = inp.vmcoreinfo?.info;
+  const uts = vi?.symbols.get('init_uts_ns');
+  if (!vi || uts === undefined || vi.physBase === undefined) return [];
+  const nameOff = BigInt(vi.offsets.get('uts_namespace.name') ?? 0);
+  try {
+    // struct new_utsname: sysname, nodename, release, version, machine, domainname: char[65] each.
+    const b = inp.gm.read(BigInt.asUintN(64, uts + nameOff - constant('__START_KERNEL_map') + vi.physBase), 6 * 65);
+    return Array.from({ length: 6 }, (_, i) => b.toString('latin1', i * 65, i * 65 + 65).replace(/\0.*$/s, ''));
+  } catch {
+    return [];
+  }
+}
+
 /** Streams the bytes of every readable extent, in gpa order, CHUNK_PAGES at a time. */
 function writePages(inp: ExtractInputs, each: (e: Extent, gpa: bigint, data: Buffer | 'zero', pages: number) => void): void {
   const mem = inp.gm.host.mem;
@@ -182,8 +197,12 @@ export function extract(inp: ExtractInputs, format: ExtractFormat, sink: Sink, p
     if (li !== loads.length || sink.position !== layout.fileSize) throw new Error(`extract: wrote ${sink.position} bytes, the layout has ${layout.fileSize}`);
   } else {
     const vi = inp.vmcoreinfo?.info;
+    const uts = guestUts(inp);
     const w = new KdumpWriter(sink, {
-      release: vi?.osrelease ?? '',
+      release: vi?.osrelease ?? uts[2] ?? '',
+      // libkdumpfile takes the header's utsname only when its version is set: never leave it empty.
+      version: uts[3] || '(unknown)',
+      nodename: uts[1] || '(none)',
       nrCpus: Math.max(inp.vcpus.length, 1),
       timestamp: inp.crashTime ?? new Date(),
       physBase: vi?.physBase ?? 0n,
