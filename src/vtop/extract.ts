@@ -199,8 +199,8 @@ export function extract(inp: ExtractInputs, format: ExtractFormat, sink: Sink, p
     const vi = inp.vmcoreinfo?.info;
     const uts = guestUts(inp);
     const w = new KdumpWriter(sink, {
-      release: vi?.osrelease ?? uts[2] ?? '',
-      // libkdumpfile takes the header's utsname only when its version is set: never leave it empty.
+      release: vi?.osrelease || uts[2] || '(unknown)',
+      // libkdumpfile takes the header's utsname (and its arch) only when release and version are set: never empty.
       version: uts[3] || '(unknown)',
       nodename: uts[1] || '(none)',
       nrCpus: Math.max(inp.vcpus.length, 1),
