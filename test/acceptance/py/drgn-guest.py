@@ -1,6 +1,7 @@
 # Opens an extracted guest dump with drgn (Debian's python3-drgn) and the guest's debug vmlinux, and prints
 # what the acceptance test compares with truth-guest.json: the tasks, the marker task's comm, and the bytes at
-# every marker gva read in that task's address space; for --absent GPA..., whether drgn can read each gpa.
+# every marker gva read in that task's address space, page_offset_base; for --absent GPA..., whether drgn can
+# read 8 bytes at each gpa (physical).
 # Usage: /usr/bin/python3 drgn-guest.py CORE VMLINUX PID GVA:LEN... [--absent GPA...]
 import json
 import sys
@@ -8,7 +9,6 @@ import sys
 import drgn
 from drgn.helpers.linux.mm import access_remote_vm
 from drgn.helpers.linux.pid import find_task
-from drgn.helpers.linux.sched import task_state_to_char  # noqa: F401 (proves the helpers import)
 from drgn.helpers.linux.pid import for_each_task
 
 core, vmlinux, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -26,10 +26,14 @@ for t in for_each_task(prog):
     out["tasks"].append([int(t.pid), t.comm.string_().decode()])
 task = find_task(prog, pid)
 out["comm"] = task.comm.string_().decode()
+out["page_offset_base"] = hex(prog["page_offset_base"].value_())
 for item in rest:
     gva, n = item.split(":")
-    data = access_remote_vm(task.mm, int(gva, 16), int(n))
-    out["markers"].append([gva, data.hex()])
+    try:
+        data = access_remote_vm(task.mm, int(gva, 16), int(n))
+        out["markers"].append([gva, data.hex()])
+    except drgn.FaultError as e:
+        out["markers"].append([gva, "fault: " + str(e)])
 for gpa in absent:
     try:
         prog.read(int(gpa, 16), 8, True)
