@@ -100,6 +100,8 @@ export function vmsJson(vms: VmSummary[], coverage?: VmsCoverage): Record<string
     if (v.mm !== undefined) j.mm = hex(v.mm);
     const c = coverage?.get(v.addr);
     if (c) j.coverage = 'error' in c ? { error: c.error } : { pages: c.summary.pages, inDump: c.summary.inDump, excluded: c.summary.excluded, notPresent: c.summary.notPresent, percentInDump: Math.round(c.summary.percentInDump * 100) / 100 };
+    // `extract` writes exactly the pages the dump holds: it is complete when every page of address space 0 is in it.
+    if (c) j.extract = 'error' in c ? { complete: false, error: c.error } : { complete: c.summary.inDump === c.summary.pages, pages: c.summary.pages, written: c.summary.inDump };
     j.inVmList = v.inVmList;
     j.viaFd = v.viaFd;
     if (v.errors.length) j.errors = v.errors;

@@ -105,3 +105,15 @@ describe('extract --format kdump on the demo dump, read by libkdumpfile', () => 
     untouched.forEach((u: { gpa: string }, i: number) => assert.match(lines[1 + markers.length + i], /^nodata: /, `untouched gpa ${u.gpa} must not read as zeros`));
   });
 });
+
+describe('vms --json says whether an extract would be complete', () => {
+  it('the demo VM has untouched pages (truth.json): not complete, and it counts the pages extract writes', () => {
+    const v = runCli(['vms', DEMO, '--json']).json();
+    const vm = v.find((x: { vm: string }) => x.vm === hex(truth.vmm.struct_kvm));
+    assert.equal(vm.extract.complete, false);
+    const e = runCli(['extract', DEMO, '-g', String(truth.vmm.pid), '-o', join(dir, 'cov.elf'), '--json']).json();
+    assert.equal(e.complete, false);
+    assert.deepEqual([vm.extract.pages, vm.extract.written], [slotPages(0), e.writtenPages]);
+    assert.ok(e.pages['not-touched'] >= truth.untouched.filter((u: { as_id: number }) => u.as_id === 0).length);
+  });
+});
