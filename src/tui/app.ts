@@ -210,6 +210,16 @@ class App {
         this.detail.show('vcpus', `vCPUs — ${st.vmLabel()}`, lines);
         break;
       }
+      case 'whose': {
+        let h: { title: string; lines: string[]; message?: string };
+        try {
+          h = st.whose();
+        } catch (e) {
+          h = { title: 'whose', lines: [], message: (e as Error).message };
+        }
+        this.detail.show('whose', h.title, h.message ? [`✗ ${h.message}`] : h.lines);
+        break;
+      }
       case 'hexdump': {
         const h = st.hexdump(w);
         this.detail.show('hexdump', h.title, h.message ? [`✗ ${h.message}`] : h.lines);
@@ -317,6 +327,15 @@ class App {
         const h = this.state.hexdump(this.width);
         if (h.message) return this.bar.say(h.message, t?.hpa !== undefined);
         return this.bar.say(`page at hpa ${hex(t!.hpa! & ~0xfffn)}; the line of hpa ${hex(t!.hpa!)} starts with '>'`);
+      }
+      case 'view-whose': {
+        this.setDetail('whose');
+        return this.safely('finding the owners', () => {
+          const h = this.state.whose();
+          if (h.message) return this.bar.say(h.message, this.state.last?.hpa !== undefined);
+          const n = h.lines.filter((l) => /^ {2}[0-9a-f]+ /.test(l)).length;
+          this.bar.say(`${h.title}: ${n || 'no'} owner${n === 1 ? '' : 's'} (z zooms)`);
+        });
       }
       case 'zoom':
         return this.toggleZoom();

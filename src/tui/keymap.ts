@@ -20,6 +20,7 @@ export type Action =
   | 'view-translation'
   | 'view-vcpus'
   | 'view-hexdump'
+  | 'view-whose'
   | 'zoom'
   | 'help'
   | 'quit'
@@ -62,6 +63,7 @@ export const KEYMAP: readonly Binding[] = [
   { keys: ['t'], shown: 't', action: 'view-translation', help: 'detail pane: the translation (levels, flags, VMA, struct page)', hint: 'xlate', priority: 3 },
   { keys: ['v'], shown: 'v', action: 'view-vcpus', help: 'detail pane: the vCPUs (exit reason, registers)', hint: 'vCPUs', priority: 2 },
   { keys: ['x'], shown: 'x', action: 'view-hexdump', help: 'detail pane: hexdump of the page at the translated hpa', hint: 'hex', priority: 2 },
+  { keys: ['w'], shown: 'w', action: 'view-whose', help: 'detail pane: whose is the translated hpa: every VM, address space, slot, gpa and hva that maps it (aliases, SMM)', hint: 'whose', priority: 3 },
   { keys: ['z'], shown: 'z', action: 'zoom', help: 'zoom the detail pane to the whole screen and back', hint: 'zoom', priority: 3 },
   { keys: ['?'], shown: '?', action: 'help', help: 'this help', hint: 'help', priority: 1 },
   { keys: ['q'], shown: 'q', action: 'quit', help: 'quit (the only key that leaves; errors never do)', hint: 'quit', priority: 0 },

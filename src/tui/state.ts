@@ -12,6 +12,8 @@ import { type GuestKernelOptions, GuestView, type GuestWalk, type VendorTypes } 
 import { renderGuestWalk } from '../vtop/render-gva.js';
 import { hexdumpPerLine, renderHexdump } from '../vtop/render-hex.js';
 import { formatBytes } from '../vtop/render-vms.js';
+import { renderWhose } from '../vtop/render-whose.js';
+import { hostReverseIndex, whose } from '../vtop/whose.js';
 import { translateGpa, vmContext, type VmContext } from '../vtop/translate.js';
 import { type Translation } from '../vtop/translation.js';
 import { type AddressQuery, parseAddressQuery } from './address-input.js';
@@ -68,6 +70,8 @@ export class TuiState {
   private contexts = new Map<bigint, VmContext>();
   private spaceCache = new Map<bigint, AddressSpace[]>();
   private vcpuCache = new Map<bigint, VcpuInfo[] | Error>();
+  /** Built on the first `w`, once per session: every VM's slots walked table by table. */
+  private reverse?: ReturnType<typeof hostReverseIndex>;
 
   constructor(
     readonly kernel: Kernel,
@@ -340,5 +344,18 @@ export class TuiState {
     const lines = renderHexdump(page, data, { mark: t.hpa, perLine: hexdumpPerLine(columns, page.toString(16).length) });
     const markLine = lines.findIndex((l) => l.startsWith('>'));
     return { title, lines, markLine: markLine < 0 ? undefined : markLine };
+  }
+
+  /** Every owner of the last translated hpa (the reverse index, built once), as text lines. */
+  whose(): { title: string; lines: string[]; message?: string } {
+    const t = this.last;
+    if (!t || t.hpa === undefined) {
+      const why = t?.error ? `the last translation found no page (${t.error.message})` : 'nothing translated yet';
+      return { title: 'whose', lines: [], message: `${why}: press g and type a gpa, then w` };
+    }
+    this.reverse ??= hostReverseIndex(this.kernel);
+    const r = whose(this.kernel, this.reverse, t.hpa);
+    const lines = renderWhose([r], this.reverse.notes).trimEnd().split('\n');
+    return { title: `whose is hpa ${hex(t.hpa)} (gpa ${hex(t.gpa)}, AS ${t.asId})`, lines };
   }
 }

@@ -136,3 +136,18 @@ describe('TUI state on the demo dump', () => {
     }
   });
 });
+
+describe('TUI state: whose (w) on the demo dump', () => {
+  it('names the VM, address space, slot, gpa and hva of the translated hpa, from the reverse index', () => {
+    assert.match(st.whose().message ?? '', /nothing translated yet|found no page|press g/);
+    for (const m of [marker4k, marker2m, smm]) {
+      st.translate(`s${m.as_id}:${m.slot_id}+${hex(BigInt(m.gpa) - BigInt(truth.vmm.memslots.find((x: { as_id: number; id: number }) => x.as_id === m.as_id && x.id === m.slot_id).base_gfn) * 4096n)}`);
+      const w = st.whose();
+      assert.equal(w.message, undefined);
+      assert.match(w.title, new RegExp(`hpa ${hex(BigInt(m.hpa))}`));
+      const row = w.lines.find((l) => l.includes(BigInt(m.hva).toString(16)));
+      assert.ok(row, w.lines.join('\n'));
+      assert.match(row, new RegExp(`${BigInt(truth.vmm.struct_kvm).toString(16)}\\s+${truth.vmm.pid}\\s+${truth.vmm.comm}\\s+${m.as_id}.*\\s${m.slot_id}\\s+${BigInt(m.gpa).toString(16)}\\s`));
+    }
+  });
+});

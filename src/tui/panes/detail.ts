@@ -4,7 +4,7 @@ import { type Rect } from '../layout.js';
 import { wrapLines } from '../text.js';
 import { Rule } from './rule.js';
 
-export type DetailMode = 'translation' | 'vcpus' | 'hexdump';
+export type DetailMode = 'translation' | 'vcpus' | 'hexdump' | 'whose';
 
 export class DetailPane {
   readonly rule: Rule;
