@@ -142,6 +142,7 @@ export class KdumpWriter {
 
   /** The next dumped page (pfn order); `data` is one page, or 'zero' for a page the source says is zero. */
   page(pfn: bigint, data: Buffer | 'zero'): void {
+    if (data !== 'zero' && data.length !== BS) throw new Error(`kdump writer: pfn ${pfn.toString(16)}: ${data.length} bytes given, a page is ${BS}`);
     if (pfn <= this.lastPfn || !this.spec.dumped.has(pfn)) throw new Error(`kdump writer: pfn ${pfn.toString(16)} out of order or not in the dumped bitmap`);
     this.lastPfn = pfn;
     let offset: number;
