@@ -5,7 +5,8 @@
 import { constant } from '../debuginfo/constants.js';
 import { hex } from '../io/hex.js';
 import { type Kernel } from './kernel.js';
-import { pageAddress, type PageInfo, readPage, vmemmapBase } from './page.js';
+import { QvError } from '../io/errors.js';
+import { pageAddress, pageFlagNames, pageFlagTable, type PageInfo, vmemmapBase } from './page.js';
 
 export type PageKind = 'kernel-image' | 'page-table' | 'free' | 'slab' | 'page-cache' | 'anonymous' | 'reserved' | 'kernel' | 'unknown';
 
@@ -25,10 +26,26 @@ interface Layout {
   buddyBit: bigint;
   tableBit: bigint;
   offlineBit: bigint;
-  typeMember?: string;
+  /** struct page size and member offsets: one raw read per page instead of a typed read per member. */
+  size: number;
+  flags: number;
+  mapping: number;
+  index: number;
+  private: number;
+  count: number;
+  type?: number;
+  compoundHead?: number;
 }
 
 const layouts = new WeakMap<Kernel, Layout>();
+
+function offsetOf(k: Kernel, path: string): number | undefined {
+  try {
+    return Number(k.obj('page', 0n).member(path).addr);
+  } catch {
+    return undefined;
+  }
+}
 
 function layoutOf(k: Kernel): Layout {
   let l = layouts.get(k);
@@ -48,31 +65,71 @@ function layoutOf(k: Kernel): Layout {
     buddyBit: bitOf('PAGE_BUDDY_MAPCOUNT_VALUE') ?? constant('PG_buddy'),
     offlineBit: bitOf('PAGE_OFFLINE_MAPCOUNT_VALUE') ?? constant('PG_offline'),
     tableBit: constant('PG_table'),
-    typeMember: page.has('page_type') ? 'page_type' : page.has('_mapcount') ? '_mapcount' : undefined,
+    size: page.size,
+    flags: offsetOf(k, 'flags')!,
+    mapping: offsetOf(k, 'mapping')!,
+    index: offsetOf(k, 'index')!,
+    private: offsetOf(k, 'private')!,
+    count: offsetOf(k, page.has('_refcount') ? '_refcount' : '_count')!,
+    type: offsetOf(k, 'page_type') ?? offsetOf(k, '_mapcount'),
+    compoundHead: offsetOf(k, 'compound_head'),
   };
   layouts.set(k, l);
   return l;
 }
 
-function pageType(k: Kernel, pfn: bigint, l: Layout): bigint | undefined {
-  if (!l.typeMember) return undefined;
-  const m = k.obj('page', pageAddress(k, pfn)).member(l.typeMember);
-  const v = m.has('counter') ? m.member('counter').value() : m.value();
-  return v & 0xffffffffn;
+interface RawPage {
+  addr: bigint;
+  b: Buffer;
+}
+
+function rawPage(k: Kernel, l: Layout, pfn: bigint): RawPage {
+  const addr = pageAddress(k, pfn);
+  return { addr, b: k.read(addr, l.size) };
+}
+
+const u32 = (b: Buffer, off: number | undefined): bigint | undefined => (off === undefined ? undefined : BigInt(b.readUInt32LE(off)));
+
+/** The struct page decoded from one raw read (the same fields as readPage, crash's flag names). */
+export function pageInfoFast(k: Kernel, pfn: bigint): PageInfo {
+  const l = layoutOf(k);
+  let r: RawPage;
+  try {
+    r = rawPage(k, l, pfn);
+  } catch (e) {
+    throw new QvError('PAGE_STRUCT_UNREADABLE', `struct page ${hex(pageAddress(k, pfn))} of pfn ${hex(pfn)} cannot be read (${(e as Error).message})`);
+  }
+  const flags = r.b.readBigUInt64LE(l.flags);
+  const info: PageInfo = {
+    addr: r.addr,
+    pfn,
+    phys: pfn << PAGE_SHIFT,
+    flags,
+    mapping: r.b.readBigUInt64LE(l.mapping),
+    index: r.b.readBigUInt64LE(l.index),
+    count: r.b.readInt32LE(l.count),
+    flagNames: pageFlagNames(flags, pageFlagTable(k)),
+  };
+  if (l.compoundHead !== undefined) {
+    const ch = r.b.readBigUInt64LE(l.compoundHead);
+    if (ch & 1n) info.compoundHead = ch - 1n;
+  }
+  return info;
 }
 
 const isType = (v: bigint | undefined, bit: bigint, l: Layout): boolean => v !== undefined && (v & (l.typeBase | bit)) === l.typeBase;
 
-/** True when pfn lies inside a free buddy block: its own head, or the head of an order-n block around it. */
+/** True when pfn lies inside a free buddy block: the head of an order-n block around it (n >= 1). */
 function inFreeBlock(k: Kernel, pfn: bigint, l: Layout): boolean {
   const maxOrder = Number(constant('MAX_ORDER'));
-  for (let order = 0; order < maxOrder; order++) {
+  for (let order = 1; order < maxOrder; order++) {
     const head = pfn & ~((1n << BigInt(order)) - 1n);
+    if (head === pfn) continue;
     try {
-      if (!isType(pageType(k, head, l), l.buddyBit, l)) continue;
+      const r = rawPage(k, l, head);
+      if (!isType(u32(r.b, l.type), l.buddyBit, l)) continue;
       // page->private of a buddy head is its order: the block must reach pfn.
-      const o = k.obj('page', pageAddress(k, head)).member('private').value();
-      if (o >= BigInt(order)) return true;
+      if (r.b.readBigUInt64LE(l.private) >= BigInt(order)) return true;
     } catch {
       return false;
     }
@@ -88,16 +145,12 @@ export function pageUse(k: Kernel, hpa: bigint): PageUse {
     return { kind: 'kernel-image', detail: `in the kernel image (_text.._end: ${hex(l.imageStart)}-${hex(l.imageEnd - 1n)})`, page: tryPage(k, pfn) };
   }
   let page: PageInfo;
-  try {
-    page = readPage(k, pfn);
-  } catch (e) {
-    return { kind: 'unknown', detail: (e as Error).message };
-  }
   let t: bigint | undefined;
   try {
-    t = pageType(k, pfn, l);
-  } catch {
-    t = undefined;
+    page = pageInfoFast(k, pfn);
+    t = u32(rawPage(k, l, pfn).b, l.type);
+  } catch (e) {
+    return { kind: 'unknown', detail: (e as Error).message };
   }
   if (isType(t, l.tableBit, l)) return { kind: 'page-table', detail: 'a page table (PageTable)', page };
   if (isType(t, l.offlineBit, l)) return { kind: 'reserved', detail: 'offline (PageOffline: ballooned or hot-unplugged)', page };
@@ -119,7 +172,7 @@ export function pageUse(k: Kernel, hpa: bigint): PageUse {
 
 function tryPage(k: Kernel, pfn: bigint): PageInfo | undefined {
   try {
-    return readPage(k, pfn);
+    return pageInfoFast(k, pfn);
   } catch {
     return undefined;
   }

@@ -2,8 +2,8 @@
 // the page is (from its struct page). The reverse index is built once per run over every VM of the host.
 import { hex } from '../io/hex.js';
 import { type Kernel } from '../kernel/kernel.js';
-import { type PageInfo, readPage } from '../kernel/page.js';
-import { type PageUse, pageUse } from '../kernel/page-kind.js';
+import { type PageInfo } from '../kernel/page.js';
+import { pageInfoFast, type PageUse, pageUse } from '../kernel/page-kind.js';
 import { type IndexedVm, type Owner, ReverseIndex } from '../kvm/reverse-index.js';
 import { allVms } from '../kvm/vms.js';
 import { vmContext } from './translate.js';
@@ -41,7 +41,7 @@ export function whose(k: Kernel, index: ReverseIndex, hpa: bigint): WhoseResult 
   const r: WhoseResult = { hpa, owners, pageState: k.mem.pageState(hpa) };
   if (owners.length) {
     try {
-      r.page = readPage(k, hpa >> 12n);
+      r.page = pageInfoFast(k, hpa >> 12n);
     } catch {
       // the struct page is extra: an owner answer stands without it
     }

@@ -52,3 +52,28 @@ describe('whose on the demo dump', () => {
     assert.equal(bad.json().error.code, 'USAGE');
   });
 });
+
+describe("whose's struct page decoder", () => {
+  it('gives what readPage (checked against crash elsewhere) gives, for pages of every kind', async () => {
+    const { openSession } = await import('../../src/vtop/session.js');
+    const { readPage } = await import('../../src/kernel/page.js');
+    const { pageInfoFast } = await import('../../src/kernel/page-kind.js');
+    const s = openSession({ dump: [DEMO] });
+    try {
+      let n = 0;
+      for (let pfn = 0n; pfn < 0x8000n; pfn += 37n) {
+        let want;
+        try {
+          want = readPage(s.kernel, pfn);
+        } catch {
+          continue;
+        }
+        assert.deepEqual(pageInfoFast(s.kernel, pfn), want, `pfn ${pfn}`);
+        n++;
+      }
+      assert.ok(n > 500, String(n));
+    } finally {
+      s.close();
+    }
+  });
+});
