@@ -46,9 +46,9 @@ function dumpReadMBs(): number {
 const dir = mkdtempSync(join(tmpdir(), 'qv-bench-extract-'));
 const g = openGuestVm([dump, vmlinux], { pid: '127', asId: 0, types: 'auto', cache: true, kvmDebuginfo: kvmKo });
 try {
-  const inp: ExtractInputs = { gm: g.gm, vcpus: [], vcpuErrors: [], vmcoreinfo: g.guestVmcoreinfo() };
-  inp.guestKernel = g.guestKernel().kernel;
-  for (let i = 0; i < vcpuAddresses(g.k, g.ctx.kvm).length; i++) inp.vcpus.push(g.vcpuState(i));
+  const inp: ExtractInputs = { gm: g.gm, vcpus: [], vcpuErrors: [], vmcoreinfo: g.view.vmcoreinfo() };
+  inp.guestKernel = g.view.guestKernel().kernel;
+  for (let i = 0; i < vcpuAddresses(g.k, g.ctx.kvm).length; i++) inp.vcpus.push(g.view.vcpuState(i));
   const readMBs = dumpReadMBs();
   console.log(`extract of the guest-6.1 L2 guest (pid 127, 128 MiB), ${N} runs, medians; host dump page reads: ${readMBs.toFixed(0)} MB/s`);
   console.log(`${'format'.padEnd(8)} ${'guest MB'.padStart(9)} ${'file MB'.padStart(8)} ${'ms'.padStart(7)} ${'MB/s'.padStart(7)} ${'vs dump read'.padStart(13)}`);

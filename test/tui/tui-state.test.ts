@@ -139,7 +139,7 @@ describe('TUI state on the demo dump', () => {
 
 describe('TUI state: whose (w) on the demo dump', () => {
   it('names the VM, address space, slot, gpa and hva of the translated hpa, from the reverse index', () => {
-    assert.match(st.whose().message ?? '', /nothing translated yet|found no page|press g/);
+    assert.match(new TuiState(s.kernel).whose().message ?? '', /nothing translated yet/);
     for (const m of [marker4k, marker2m, smm]) {
       st.translate(`s${m.as_id}:${m.slot_id}+${hex(BigInt(m.gpa) - BigInt(truth.vmm.memslots.find((x: { as_id: number; id: number }) => x.as_id === m.as_id && x.id === m.slot_id).base_gfn) * 4096n)}`);
       const w = st.whose();
