@@ -59,7 +59,7 @@ try {
     for (let i = 0; i < N; i++) {
       const out = openOutput(join(dir, `g.${format}`), { force: true, needSeek: format === 'kdump' });
       const t0 = performance.now();
-      const s = await extract(inp, format, out.sink);
+      const s = extract(inp, format, out.sink);
       ms.push(performance.now() - t0);
       out.commit();
       guestMb = Number(s.writtenPages * 4096n) / 1e6;

@@ -17,7 +17,7 @@ interface ExtractOptions extends GuestVmOptions {
   force?: boolean;
 }
 
-async function runExtract(files: string[], o: ExtractOptions): Promise<void> {
+function runExtract(files: string[], o: ExtractOptions): void {
   if (!o.output) throw new QvError('USAGE', 'say where to write the guest dump: -o FILE (or -o - for ELF on stdout)');
   if (o.output === '-' && o.format !== 'elf') throw new QvError('USAGE', 'only --format elf can be written to stdout (-o -): kdump-compressed files are written out of order');
   if (o.output === '-' && o.json) throw new QvError('USAGE', '-o - writes the dump to stdout: --json cannot share it');
@@ -47,7 +47,7 @@ async function runExtract(files: string[], o: ExtractOptions): Promise<void> {
     const bar = progressLine(!o.json && o.output !== '-', `extract ${o.output}`);
     let summary;
     try {
-      summary = await extract(inp, o.format, out.sink, (p) => bar.update(p.pagesDone, p.pagesTotal, p.bytesDone));
+      summary = extract(inp, o.format, out.sink, (p) => bar.update(p.pagesDone, p.pagesTotal, p.bytesDone));
       bar.end();
       out.commit();
     } catch (e) {

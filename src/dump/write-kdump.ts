@@ -4,10 +4,7 @@
 // is smaller; every zero page shares one stored zero page). A page in the first bitmap but not the second is
 // "excluded": readers say so instead of reading zeros. Streams: pages arrive in pfn order and are written as
 // they come; their descriptors are written back in fixed-size chunks.
-import { promisify } from 'node:util';
-import { deflate, deflateSync } from 'node:zlib';
-
-const deflateAsync = promisify(deflate);
+import { deflateSync } from 'node:zlib';
 import { QvError } from '../io/errors.js';
 import { type Sink } from '../io/sink.js';
 
@@ -143,18 +140,8 @@ export class KdumpWriter {
     }
   }
 
-  /**
-   * The next dumped pages (pfn order), compressed in parallel on the thread pool, then written in order: the same
-   * bytes as page() one by one, faster on more than one core.
-   */
-  async pages(batch: { pfn: bigint; data: Buffer | 'zero' }[]): Promise<void> {
-    const level = this.spec.level ?? 1;
-    const packed = await Promise.all(batch.map((p) => (p.data === 'zero' || p.data.equals(ZERO) ? undefined : deflateAsync(p.data, { level }))));
-    batch.forEach((p, i) => this.page(p.pfn, p.data, packed[i]));
-  }
-
   /** The next dumped page (pfn order); `data` is one page, or 'zero' for a page the source says is zero. */
-  page(pfn: bigint, data: Buffer | 'zero', compressed?: Buffer): void {
+  page(pfn: bigint, data: Buffer | 'zero'): void {
     if (data !== 'zero' && data.length !== BS) throw new Error(`kdump writer: pfn ${pfn.toString(16)}: ${data.length} bytes given, a page is ${BS}`);
     if (pfn <= this.lastPfn || !this.spec.dumped.has(pfn)) throw new Error(`kdump writer: pfn ${pfn.toString(16)} out of order or not in the dumped bitmap`);
     this.lastPfn = pfn;
@@ -167,7 +154,7 @@ export class KdumpWriter {
       size = BS;
     } else {
       const raw = data === 'zero' ? ZERO : data;
-      const z = compressed ?? deflateSync(raw, { level: this.spec.level ?? 1 });
+      const z = deflateSync(raw, { level: this.spec.level ?? 1 });
       const body = z.length < BS ? z : raw;
       if (z.length < BS) flags = DUMP_DH_COMPRESSED_ZLIB;
       offset = this.sink.position;

@@ -11,7 +11,7 @@ import { type GuestVmcoreinfo } from '../guest/vmcoreinfo-scan.js';
 import { hex } from '../io/hex.js';
 import { type Sink } from '../io/sink.js';
 import { type Kernel } from '../kernel/kernel.js';
-import { type ExtentKind, guestExtents, planExtents, READABLE } from '../kvm/guest-extents.js';
+import { type Extent, type ExtentKind, guestExtents, planExtents, READABLE } from '../kvm/guest-extents.js';
 import { type GuestMemory } from '../kvm/guest-memory.js';
 
 const PAGE_SHIFT = 12n;
@@ -110,18 +110,19 @@ function guestUts(inp: ExtractInputs): string[] {
 }
 
 /** Streams the bytes of every readable extent, in gpa order, CHUNK_PAGES at a time. */
-function* chunks(inp: ExtractInputs): Generator<{ gpa: bigint; data: Buffer | 'zero'; n: number }> {
+function writePages(inp: ExtractInputs, each: (e: Extent, gpa: bigint, data: Buffer | 'zero', pages: number) => void): void {
   const mem = inp.gm.host.mem;
   for (const e of guestExtents(inp.gm)) {
     if (!READABLE.has(e.kind)) continue;
     for (let i = 0n; i < e.pages; i += BigInt(CHUNK_PAGES)) {
       const n = Number(e.pages - i < BigInt(CHUNK_PAGES) ? e.pages - i : BigInt(CHUNK_PAGES));
-      yield { gpa: e.gpa + (i << PAGE_SHIFT), data: e.kind === 'zero' ? 'zero' : mem.read(e.hpa! + (i << PAGE_SHIFT), n * PAGE), n };
+      const gpa = e.gpa + (i << PAGE_SHIFT);
+      each(e, gpa, e.kind === 'zero' ? 'zero' : mem.read(e.hpa! + (i << PAGE_SHIFT), n * PAGE), n);
     }
   }
 }
 
-export async function extract(inp: ExtractInputs, format: ExtractFormat, sink: Sink, progress?: (p: ExtractProgress) => void): Promise<ExtractSummary> {
+export function extract(inp: ExtractInputs, format: ExtractFormat, sink: Sink, progress?: (p: ExtractProgress) => void): ExtractSummary {
   const gm = inp.gm;
   const notes: string[] = [...inp.vcpuErrors];
   if (inp.guestKernelError) notes.push(inp.guestKernelError);
@@ -181,7 +182,7 @@ export async function extract(inp: ExtractInputs, format: ExtractFormat, sink: S
     let li = 0;
     let inLoad = 0n;
     const zero = Buffer.alloc(CHUNK_PAGES * PAGE);
-    for (const { gpa, data, n } of chunks(inp)) {
+    writePages(inp, (_e, gpa, data, n) => {
       // The second pass must meet the plan exactly: same dump, same tables.
       const l = loads[li];
       if (!l || gpa !== l.paddr + inLoad) throw new Error(`extract: gpa ${hex(gpa)} is not where the plan put it (load ${li}); the dump changed while it was read?`);
@@ -192,7 +193,7 @@ export async function extract(inp: ExtractInputs, format: ExtractFormat, sink: S
         inLoad = 0n;
       }
       tick(n);
-    }
+    });
     if (li !== loads.length || sink.position !== layout.fileSize) throw new Error(`extract: wrote ${sink.position} bytes, the layout has ${layout.fileSize}`);
   } else {
     const vi = inp.vmcoreinfo?.info;
@@ -212,12 +213,11 @@ export async function extract(inp: ExtractInputs, format: ExtractFormat, sink: S
       dumped: dumped!,
     });
     w.writeHeaders(hasZero);
-    for (const { gpa, data, n } of chunks(inp)) {
-      // Pages are compressed on the thread pool, a chunk at a time, and written in order.
+    writePages(inp, (_e, gpa, data, n) => {
       const pfn = gpa >> PAGE_SHIFT;
-      await w.pages(Array.from({ length: n }, (_, i) => ({ pfn: pfn + BigInt(i), data: data === 'zero' ? ('zero' as const) : data.subarray(i * PAGE, (i + 1) * PAGE) })));
+      for (let i = 0; i < n; i++) w.page(pfn + BigInt(i), data === 'zero' ? 'zero' : data.subarray(i * PAGE, (i + 1) * PAGE));
       tick(n);
-    }
+    });
     w.finish();
   }
   summary.bytes = sink.position;
