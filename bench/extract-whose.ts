@@ -51,15 +51,15 @@ try {
   for (let i = 0; i < vcpuAddresses(g.k, g.ctx.kvm).length; i++) inp.vcpus.push(g.view.vcpuState(i));
   const readMBs = dumpReadMBs();
   console.log(`extract of the guest-6.1 L2 guest (pid 127, 128 MiB), ${N} runs, medians; host dump page reads: ${readMBs.toFixed(0)} MB/s`);
-  console.log(`${'format'.padEnd(8)} ${'guest MB'.padStart(9)} ${'file MB'.padStart(8)} ${'ms'.padStart(7)} ${'MB/s'.padStart(7)} ${'vs dump read'.padStart(13)}`);
-  for (const format of ['elf', 'kdump'] as ExtractFormat[]) {
+  console.log(`${'format'.padEnd(11)} ${'guest MB'.padStart(9)} ${'file MB'.padStart(8)} ${'ms'.padStart(7)} ${'MB/s'.padStart(7)} ${'vs dump read'.padStart(13)}`);
+  for (const [format, compress] of [['elf', 'zlib'], ['kdump', 'zlib'], ['kdump', 'none']] as [ExtractFormat, 'zlib' | 'none'][]) {
     const ms: number[] = [];
     let guestMb = 0;
     let fileMb = 0;
     for (let i = 0; i < N; i++) {
       const out = openOutput(join(dir, `g.${format}`), { force: true, needSeek: format === 'kdump' });
       const t0 = performance.now();
-      const s = extract(inp, format, out.sink);
+      const s = extract({ ...inp, compress }, format, out.sink);
       ms.push(performance.now() - t0);
       out.commit();
       guestMb = Number(s.writtenPages * 4096n) / 1e6;
@@ -67,7 +67,8 @@ try {
     }
     const m = median(ms);
     const rate = guestMb / (m / 1000);
-    console.log(`${format.padEnd(8)} ${guestMb.toFixed(1).padStart(9)} ${fileMb.toFixed(1).padStart(8)} ${m.toFixed(0).padStart(7)} ${rate.toFixed(0).padStart(7)} ${(rate / readMBs).toFixed(2).padStart(13)}`);
+    const name = format === 'kdump' ? `kdump/${compress}` : format;
+    console.log(`${name.padEnd(11)} ${guestMb.toFixed(1).padStart(9)} ${fileMb.toFixed(1).padStart(8)} ${m.toFixed(0).padStart(7)} ${rate.toFixed(0).padStart(7)} ${(rate / readMBs).toFixed(2).padStart(13)}`);
   }
 
   // whose: the index once, then 100,000 hpas: every page of the guest's first 64 MiB of host RAM and random others.

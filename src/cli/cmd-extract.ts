@@ -14,6 +14,7 @@ import { progressLine } from './progress.js';
 interface ExtractOptions extends GuestVmOptions {
   output?: string;
   format: ExtractFormat;
+  compress: 'zlib' | 'none';
   force?: boolean;
 }
 
@@ -24,7 +25,7 @@ function runExtract(files: string[], o: ExtractOptions): void {
   const g = openGuestVm(files, o);
   try {
     // The guest kernel (VMCOREINFO, page_offset_base, _text) lives in address space 0 whatever --as-id says.
-    const inp: ExtractInputs = { gm: g.gm, kernelMemory: g.view.memory(0), vcpus: [], vcpuErrors: [], crashTime: g.s.vmcoreinfo.crashTime };
+    const inp: ExtractInputs = { gm: g.gm, kernelMemory: g.view.memory(0), vcpus: [], vcpuErrors: [], crashTime: g.s.vmcoreinfo.crashTime, compress: o.compress };
     inp.vmcoreinfo = g.view.vmcoreinfo();
     if (inp.vmcoreinfo) {
       try {
@@ -68,6 +69,7 @@ export function extractCommand(p: Command): void {
     .argument('[files...]', 'the dump (vmcore) and the debug vmlinux, in either order')
     .option('-o, --output <file>', 'where to write (- = stdout, ELF only)')
     .addOption(new Option('--format <format>', 'output format').choices(['elf', 'kdump']).default('elf'))
+    .addOption(new Option('--compress <how>', 'kdump pages: zlib (smaller) or none (stored as they are: as fast as ELF)').choices(['zlib', 'none']).default('zlib'))
     .option('--force', 'overwrite an existing output file')
     .action(guarded(runExtract));
 }

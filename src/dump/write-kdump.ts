@@ -61,7 +61,7 @@ export interface KdumpSpec {
   maxPfn: bigint;
   ram: PfnBitmap;
   dumped: PfnBitmap;
-  /** zlib level per page (makedumpfile -c uses Z_BEST_SPEED = 1). */
+  /** zlib level per page (makedumpfile -c uses Z_BEST_SPEED = 1); 0 stores every page as it is (flags 0). */
   level?: number;
 }
 
@@ -154,7 +154,8 @@ export class KdumpWriter {
       size = BS;
     } else {
       const raw = data === 'zero' ? ZERO : data;
-      const z = deflateSync(raw, { level: this.spec.level ?? 1 });
+      // Uncompressed pages (flags 0) are part of the format: makedumpfile stores a page so when zlib does not help.
+      const z = this.spec.level === 0 ? raw : deflateSync(raw, { level: this.spec.level ?? 1 });
       const body = z.length < BS ? z : raw;
       if (z.length < BS) flags = DUMP_DH_COMPRESSED_ZLIB;
       offset = this.sink.position;

@@ -35,6 +35,8 @@ export interface ExtractInputs {
   vcpuErrors: string[];
   /** When the host crashed (the kdump header's timestamp). */
   crashTime?: Date;
+  /** kdump pages: zlib (default, as makedumpfile -c) or none (stored as they are: as fast as ELF, as large). */
+  compress?: 'zlib' | 'none';
 }
 
 export interface ExtractProgress {
@@ -211,6 +213,7 @@ export function extract(inp: ExtractInputs, format: ExtractFormat, sink: Sink, p
       maxPfn,
       ram: ramMap!,
       dumped: dumped!,
+      level: inp.compress === 'none' ? 0 : 1,
     });
     w.writeHeaders(hasZero);
     writePages(inp, (_e, gpa, data, n) => {

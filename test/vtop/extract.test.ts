@@ -92,9 +92,9 @@ describe('extract --format elf on the demo dump', () => {
 });
 
 describe('extract --format kdump on the demo dump, read by libkdumpfile', () => {
-  it('holds every marker and marks every untouched page as not dumped (libkdumpfile: no data)', () => {
-    const file = join(dir, 'demo.kdump');
-    const r = runCli(['extract', DEMO, '-g', String(truth.vmm.pid), '-o', file, '--format', 'kdump', '--json']);
+  for (const compress of ['zlib', 'none']) it(`--compress ${compress}: holds every marker and marks every untouched page as not dumped (libkdumpfile: no data)`, () => {
+    const file = join(dir, `demo-${compress}.kdump`);
+    const r = runCli(['extract', DEMO, '-g', String(truth.vmm.pid), '-o', file, '--format', 'kdump', '--compress', compress, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const markers = truth.markers.filter((m: { as_id: number }) => m.as_id === 0);
     const untouched = truth.untouched.filter((m: { as_id: number }) => m.as_id === 0);
