@@ -1,7 +1,8 @@
 // crash's argument style: dump and vmlinux in either order, told apart by their content.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { QvError } from '../io/errors.js';
 import { type HostFs, liveDump } from '../vtop/live.js';
+import { openInput } from '../io/source.js';
 
 export type FileRole = 'dump' | 'vmlinux' | 'module';
 
@@ -11,12 +12,7 @@ const ET_CORE = 4;
 
 export function fileRole(path: string): FileRole {
   let head = Buffer.alloc(64);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new QvError('NO_SUCH_FILE', `cannot open ${path}: ${(e as Error).message}`);
-  }
+  const { fd } = openInput(path); // a directory or a missing file is a QvError naming the path
   try {
     const n = readSync(fd, head, 0, 64, 0);
     head = head.subarray(0, n);

@@ -1,6 +1,7 @@
 // The type model every type source (DWARF, BTF) produces and the kernel layer consumes.
 // Types are plain objects; references to other types are resolved lazily through getters so that a
 // lookup of `struct kvm` does not pull in every type reachable from it.
+import { QvError } from '../io/errors.js';
 
 export type KType = StructType | PointerType | ArrayType | TypedefType | BaseType | EnumType | VoidType | FuncType;
 
@@ -87,7 +88,23 @@ export function resolve(t: KType): KType {
   return cur;
 }
 
-export function sizeOf(t: KType): number {
+/**
+ * How deeply types may nest through arrays, pointers in names and anonymous members before the type graph
+ * is called cyclic. Types come from files that may be corrupt (BTF read out of a dump's memory); real
+ * kernels nest a few levels (an anonymous union in an anonymous struct in a struct), never dozens.
+ */
+export const MAX_TYPE_DEPTH = 64;
+
+function typeCycle(what: string, t: KType): QvError {
+  return new QvError(
+    'TYPE_CYCLE',
+    `${what} of ${typeName(t, MAX_TYPE_DEPTH - 8)}: types nest more than ${MAX_TYPE_DEPTH} deep; the debug info is corrupt or cyclic (try the other type source: --types dwarf or --types btf)`,
+    { structure: typeName(t, MAX_TYPE_DEPTH - 8) },
+  );
+}
+
+export function sizeOf(t: KType, depth = 0): number {
+  if (depth > MAX_TYPE_DEPTH) throw typeCycle('size', t);
   const r = resolve(t);
   switch (r.kind) {
     case 'struct':
@@ -97,13 +114,15 @@ export function sizeOf(t: KType): number {
     case 'pointer':
       return r.size;
     case 'array':
-      return r.count === undefined ? 0 : r.count * sizeOf(r.element);
+      return r.count === undefined ? 0 : r.count * sizeOf(r.element, depth + 1);
     default:
       return 0;
   }
 }
 
-export function typeName(t: KType): string {
+/** The C spelling of a type; past `depth` levels (a cyclic pointer or array chain) it ends in "...". */
+export function typeName(t: KType, depth = 0): string {
+  if (depth > MAX_TYPE_DEPTH) return '...';
   switch (t.kind) {
     case 'struct':
     case 'union':
@@ -114,9 +133,9 @@ export function typeName(t: KType): string {
     case 'base':
       return t.name;
     case 'pointer':
-      return `${typeName(t.target)} *`;
+      return `${typeName(t.target, depth + 1)} *`;
     case 'array':
-      return `${typeName(t.element)}[${t.count ?? ''}]`;
+      return `${typeName(t.element, depth + 1)}[${t.count ?? ''}]`;
     case 'void':
       return 'void';
     case 'function':
@@ -126,9 +145,11 @@ export function typeName(t: KType): string {
 
 /**
  * Finds a member by name, looking through anonymous struct/union members as C does.
- * Returns the member with its offset relative to the outer struct.
+ * Returns the member with its offset relative to the outer struct. An anonymous member whose type leads
+ * back to itself (corrupt debug info) ends in TYPE_CYCLE after MAX_TYPE_DEPTH levels, not in a stack overflow.
  */
-export function findMember(t: KType, name: string): Member | undefined {
+export function findMember(t: KType, name: string, depth = 0): Member | undefined {
+  if (depth > MAX_TYPE_DEPTH) throw typeCycle(`member ${name}`, t);
   const r = resolve(t);
   if (r.kind !== 'struct' && r.kind !== 'union') return undefined;
   // Hot: every typed read looks members up by name (a page-table or maple-tree walk does it per node).
@@ -145,7 +166,7 @@ function findMemberUncached(r: StructType, name: string): Member | undefined {
   for (const m of r.members) {
     if (m.name === name) return m;
     if (m.name === undefined) {
-      const inner = findMember(m.type, name);
+      const inner = findMember(m.type, name, depth + 1);
       if (inner) return { ...inner, offset: m.offset + inner.offset, type: inner.type };
     }
   }

@@ -4,6 +4,7 @@
 // FlattenedSource reads it in place as a ByteSource of the reassembled file: one pass over the 16-byte
 // record headers (the data is skipped, never read) builds a sorted table of disjoint segments; a read is a
 // binary search in it.
+import { QvError } from '../io/errors.js';
 import { hex } from '../io/hex.js';
 import { type ByteSource, ShortReadError } from '../io/source.js';
 
@@ -26,16 +27,17 @@ interface Rec extends Segment {
 }
 
 /** Bytes of the reassembled file that no record wrote: `makedumpfile -R` would leave a hole there. */
-export class FlattenedHoleError extends Error {
-  readonly code = 'FLATTENED_HOLE';
+export class FlattenedHoleError extends QvError {
   constructor(
     readonly source: string,
     readonly offset: number,
     readonly length: number,
   ) {
     super(
+      'FLATTENED_HOLE',
       `${source}: no record of the flattened stream wrote byte ${hex(offset)} (reading ${length} bytes); ` +
         `the dump is incomplete or its headers point at unwritten space`,
+      { source, offset, length },
     );
     this.name = 'FlattenedHoleError';
   }
@@ -63,10 +65,10 @@ export class FlattenedSource implements ByteSource {
 
   constructor(private readonly src: ByteSource) {
     this.name = `${src.name} (flattened)`;
-    if (!isFlattened(src)) throw new Error(`${src.name}: not a makedumpfile flattened file (no "makedumpfile" signature with type 1 at offset 0)`);
+    if (!isFlattened(src)) throw new QvError('NOT_A_DUMP', `${src.name}: not a makedumpfile flattened file (no "makedumpfile" signature with type 1 at offset 0)`);
     const version = src.read(24, 8).readBigInt64BE(0);
     if (version !== VERSION_FLAT_HEADER) {
-      throw new Error(`${src.name}: flattened format version ${version}, this reader knows version 1; reassemble it with \`makedumpfile -R out < ${src.name}\``);
+      throw new QvError('DUMP_CORRUPT', `${src.name}: flattened format version ${version}, this reader knows version 1; reassemble it with \`makedumpfile -R out < ${src.name}\``);
     }
     const recs: Rec[] = [];
     let at = HEADER_SIZE;
@@ -80,7 +82,7 @@ export class FlattenedSource implements ByteSource {
       const len = h.readBigInt64BE(8);
       if (offset === END_FLAG) break;
       if (offset < 0n || len < 0n || offset + len > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new Error(`${src.name}: flattened record header at ${hex(at)} says offset ${offset}, size ${len}: the file is corrupt`);
+        throw new QvError('DUMP_CORRUPT', `${src.name}: flattened record header at ${hex(at)} says offset ${offset}, size ${len}: the file is corrupt`);
       }
       const start = Number(offset);
       let n = Number(len);
@@ -122,7 +124,14 @@ export class FlattenedSource implements ByteSource {
     const first = this.segs[i];
     if (!first || first.end <= offset) throw new FlattenedHoleError(this.name, offset, length);
     if (first.end >= end) return this.src.read(first.fileOffset + (offset - first.start), length);
-    // The range spans several records: copy each piece, and any gap between them is a hole.
+    // The range spans several records. Check that they cover it before allocating: the reassembled size
+    // comes from record offsets in the file, so a bogus record can make a header's length (a bitmap of
+    // `bitmap_blocks` blocks) look readable; only bytes some record holds (at most the file size) are.
+    for (let j = i, pos = offset; pos < end; j++) {
+      const s = this.segs[j];
+      if (!s || s.start > pos) throw new FlattenedHoleError(this.name, pos, length);
+      pos = Math.min(s.end, end);
+    }
     const out = Buffer.allocUnsafe(length);
     let pos = offset;
     while (pos < end) {
@@ -151,19 +160,42 @@ function disjoint(recs: Rec[]): Segment[] {
   if (sorted.every((r, i) => i === 0 || r.start >= sorted[i - 1].end)) return sorted;
   const bounds = [...new Set(recs.flatMap((r) => [r.start, r.end]))].sort((a, b) => a - b);
   const out: Segment[] = [];
-  // Records active at a boundary, most recent first; few overlap at once, so a sorted array is enough.
-  let active: Rec[] = [];
+  // Records covering the current boundary in a max-heap by seq, dropped lazily once they end: O(n log n)
+  // even when a hostile file makes every record overlap every other.
+  const heap: Rec[] = [];
+  const up = (k: number) => {
+    while (k > 0) {
+      const p = (k - 1) >> 1;
+      if (heap[p].seq >= heap[k].seq) break;
+      [heap[p], heap[k]] = [heap[k], heap[p]];
+      k = p;
+    }
+  };
+  const pop = () => {
+    const last = heap.pop()!;
+    if (!heap.length) return;
+    heap[0] = last;
+    for (let k = 0; ; ) {
+      const l = 2 * k + 1;
+      const r = l + 1;
+      let m = k;
+      if (l < heap.length && heap[l].seq > heap[m].seq) m = l;
+      if (r < heap.length && heap[r].seq > heap[m].seq) m = r;
+      if (m === k) break;
+      [heap[m], heap[k]] = [heap[k], heap[m]];
+      k = m;
+    }
+  };
   let next = 0;
   for (let b = 0; b < bounds.length - 1; b++) {
     const from = bounds[b];
     const to = bounds[b + 1];
-    active = active.filter((r) => r.end > from);
     while (next < sorted.length && sorted[next].start <= from) {
-      if (sorted[next].end > from) active.push(sorted[next]);
-      next++;
+      heap.push(sorted[next++]);
+      up(heap.length - 1);
     }
-    active.sort((x, y) => y.seq - x.seq);
-    const w = active[0];
+    while (heap.length && heap[0].end <= from) pop();
+    const w = heap[0];
     if (!w) continue;
     const prev = out[out.length - 1];
     const fileOffset = w.fileOffset + (from - w.start);

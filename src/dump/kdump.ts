@@ -5,6 +5,7 @@
 // page_desc per set bit of the 2nd bitmap, in pfn order; then the page data (makedumpfile and QEMU put the
 // one shared zero page first).
 // Only the bitmaps are held in memory; descriptors and pages are read on demand through small caches.
+import { QvError } from '../io/errors.js';
 import { hex } from '../io/hex.js';
 import { LruCache } from '../io/lru.js';
 import { type ByteSource } from '../io/source.js';
@@ -70,10 +71,9 @@ const DUMP_LEVEL_BITS: [number, string][] = [
   [16, 'free'],
 ];
 
-export class KdumpFormatError extends Error {
-  readonly code = 'DUMP_CORRUPT';
+export class KdumpFormatError extends QvError {
   constructor(message: string) {
-    super(message);
+    super('DUMP_CORRUPT', message);
     this.name = 'KdumpFormatError';
   }
 }

@@ -5,9 +5,11 @@
 // LZO-RLE bitstream (a leading 17 + version byte, zram only) is not accepted: no dump writer produces it.
 // No npm package decompresses LZO1X on Node 20 without a native build.
 
-export class LzoError extends Error {
+import { QvError } from '../io/errors.js';
+
+export class LzoError extends QvError {
   constructor(what: string, at: number) {
-    super(`LZO1X data corrupt: ${what} at input byte ${at}`);
+    super('LZO_CORRUPT', `LZO1X data corrupt: ${what} at input byte ${at}`, { at });
     this.name = 'LzoError';
   }
 }

@@ -1,5 +1,6 @@
 // Opens any supported dump, detected from its first bytes (never from the file name).
 import { resolve } from 'node:path';
+import { QvError } from '../io/errors.js';
 import { FileSource, type ByteSource } from '../io/source.js';
 import { ElfCore } from './elfcore.js';
 import { FlattenedSource } from './flattened.js';
@@ -42,8 +43,11 @@ const FORMATS: Format[] = [
   },
 ];
 
-export class DumpFormatError extends Error {
-  readonly code = 'NOT_A_DUMP';
+export class DumpFormatError extends QvError {
+  constructor(message: string) {
+    super('NOT_A_DUMP', message);
+    this.name = 'DumpFormatError';
+  }
 }
 
 export function sniff(src: ByteSource): string | undefined {

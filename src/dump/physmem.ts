@@ -1,5 +1,6 @@
 // The one interface every dump format implements. The kernel layer reads physical memory only through it.
 import { hex } from '../io/hex.js';
+import { QvError } from '../io/errors.js';
 
 export interface PhysRange {
   start: bigint; // first physical address
@@ -52,27 +53,27 @@ export interface DumpNote {
   desc: Buffer;
 }
 
-export class PageExcludedError extends Error {
-  readonly code = 'PAGE_EXCLUDED';
+export class PageExcludedError extends QvError {
   constructor(
     readonly paddr: bigint,
-    readonly detail: string,
+    readonly why: string,
   ) {
     super(
-      `physical page ${hex(paddr & ~0xfffn)} (pfn ${hex(paddr >> 12n)}) was excluded from this dump (${detail}); ` +
+      'PAGE_EXCLUDED',
+      `physical page ${hex(paddr & ~0xfffn)} (pfn ${hex(paddr >> 12n)}) was excluded from this dump (${why}); ` +
         `its contents are unknown, not zero. Use a dump taken with a lower makedumpfile dump level (-d) to read it`,
+      { paddr: hex(paddr) },
     );
     this.name = 'PageExcludedError';
   }
 }
 
-export class PhysAbsentError extends Error {
-  readonly code = 'PHYS_NOT_IN_DUMP';
+export class PhysAbsentError extends QvError {
   constructor(
     readonly paddr: bigint,
     detail: string,
   ) {
-    super(`physical address ${hex(paddr)} is not in the dump: ${detail}`);
+    super('PHYS_NOT_IN_DUMP', `physical address ${hex(paddr)} is not in the dump: ${detail}`, { paddr: hex(paddr) });
     this.name = 'PhysAbsentError';
   }
 }

@@ -2,6 +2,7 @@
 // Modelled on the `object` crate: the file holds offsets and counts; sections, notes and symbols are
 // decoded when asked, so a 600 MB vmlinux costs a few kilobytes to open.
 import { inflateSync } from 'node:zlib';
+import { QvError } from '../io/errors.js';
 import { BufferSource, type ByteSource, SliceSource } from '../io/source.js';
 import {
   ELFCOMPRESS_ZLIB,
@@ -13,9 +14,9 @@ import {
   X86_64_RELOC,
 } from './constants.js';
 
-export class ElfError extends Error {
+export class ElfError extends QvError {
   constructor(file: string, what: string) {
-    super(`${file}: ${what}`);
+    super('ELF_FORMAT', `${file}: ${what}`, { file });
     this.name = 'ElfError';
   }
 }
@@ -186,8 +187,12 @@ export class ElfFile {
   notes(): ElfNote[] {
     const out: ElfNote[] = [];
     const phdrs = this.programHeaders().filter((p) => p.type === 4 /* PT_NOTE */);
-    if (phdrs.length) for (const p of phdrs) out.push(...parseNotes(this.src.read(p.offset, p.filesz)));
-    else for (const s of this.sections()) if (s.type === SHT.NOTE) out.push(...parseNotes(this.sectionSource(s).read(0, s.size)));
+    // A loop, not push(...notes): spreading 200,000 notes as arguments overflows the stack.
+    const add = (notes: ElfNote[]) => {
+      for (const n of notes) out.push(n);
+    };
+    if (phdrs.length) for (const p of phdrs) add(parseNotes(this.src.read(p.offset, p.filesz)));
+    else for (const s of this.sections()) if (s.type === SHT.NOTE) add(parseNotes(this.sectionSource(s).read(0, s.size)));
     return out;
   }
 
@@ -264,7 +269,14 @@ export function cstring(buf: Buffer, offset: number): string {
   return buf.toString('latin1', offset, end);
 }
 
-/** Parses a run of Elf64_Nhdr notes (name and desc each padded to 4 bytes). */
+/** Rounds up to a multiple of 4 in float arithmetic: `(n + 3) & ~3` wraps to a negative for n >= 0x7ffffffd. */
+const align4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+/**
+ * Parses a run of Elf64_Nhdr notes (name and desc each padded to 4 bytes). Every step moves forward by at
+ * least the 12-byte header, so the loop ends after at most b.length / 12 notes; a note whose name or desc
+ * runs past the end stops the run (what follows it cannot be found).
+ */
 export function parseNotes(b: Buffer): ElfNote[] {
   const out: ElfNote[] = [];
   let o = 0;
@@ -274,21 +286,41 @@ export function parseNotes(b: Buffer): ElfNote[] {
     const type = b.readUInt32LE(o + 8);
     o += 12;
     if (namesz === 0 && descsz === 0 && type === 0) break; // zero padding at the end of a note segment
+    if (o + namesz > b.length) break;
     const name = b.toString('latin1', o, o + Math.max(0, namesz - 1)).replace(/\0+$/, '');
-    o += (namesz + 3) & ~3;
+    o += align4(namesz);
     if (o + descsz > b.length) break;
     out.push({ name, type, desc: b.subarray(o, o + descsz) });
-    o += (descsz + 3) & ~3;
+    o += align4(descsz);
   }
   return out;
 }
 
+/**
+ * Upper bound of what one zlib byte can inflate to (deflate's best ratio is 1032:1, zlib's FAQ): a section
+ * header claiming more than this for its compressed size is corrupt, and is refused before anything is
+ * allocated for it.
+ */
+const ZLIB_MAX_RATIO = 1032;
+
 function decompressSection(raw: Buffer, label: string): Buffer {
   // Elf64_Chdr { u32 ch_type; u32 ch_reserved; u64 ch_size; u64 ch_addralign }
+  if (raw.length < 24) throw new ElfError(label, `SHF_COMPRESSED but only ${raw.length} bytes, too short for its Elf64_Chdr (24)`);
   const type = raw.readUInt32LE(0);
-  const size = Number(raw.readBigUInt64LE(8));
+  const chSize = raw.readBigUInt64LE(8);
   if (type === ELFCOMPRESS_ZLIB) {
-    const out = inflateSync(raw.subarray(24));
+    const cap = (raw.length - 24) * ZLIB_MAX_RATIO + 64;
+    if (chSize > BigInt(cap)) {
+      throw new ElfError(label, `Elf64_Chdr says it inflates to ${chSize} bytes, more than ${raw.length - 24} zlib bytes can hold: the section header is corrupt`);
+    }
+    const size = Number(chSize);
+    let out: Buffer;
+    try {
+      // The output is capped at what the header promises: a zlib bomb stops there instead of filling memory.
+      out = inflateSync(raw.subarray(24), { maxOutputLength: Math.max(1, size) });
+    } catch (e) {
+      throw new ElfError(label, `zlib data does not inflate to the ${size} bytes its Elf64_Chdr says (${(e as Error).message}); the file is damaged`);
+    }
     if (out.length !== size) throw new ElfError(label, `decompressed to ${out.length} bytes, header says ${size}`);
     return out;
   }

@@ -2,6 +2,7 @@
 // so parsers work the same over a file descriptor, an in-memory buffer or a decompressed section.
 // Offsets are numbers: file offsets stay far below 2^53 (a 9 PB file), unlike kernel addresses.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { QvError } from './errors.js';
 import { LruCache } from './lru.js';
 
 export interface ByteSource {
@@ -16,7 +17,7 @@ export interface ByteSource {
   read(offset: number, length: number): Buffer;
 }
 
-export class ShortReadError extends Error {
+export class ShortReadError extends QvError {
   constructor(
     readonly source: string,
     readonly offset: number,
@@ -24,8 +25,10 @@ export class ShortReadError extends Error {
     readonly size: number,
   ) {
     super(
+      'SHORT_READ',
       `${source}: read of ${length} bytes at offset 0x${offset.toString(16)} runs past its end ` +
         `(size 0x${size.toString(16)}); the file is truncated or a header points outside it`,
+      { source, offset, length, size },
     );
     this.name = 'ShortReadError';
   }
@@ -68,6 +71,49 @@ export class SliceSource implements ByteSource {
   }
 }
 
+/**
+ * Opens an input read-only and returns its descriptor and size, or a QvError naming the path and what to
+ * give instead: a directory, a missing file or a device would otherwise surface as a raw EISDIR/ENOENT
+ * from deep inside a parser.
+ */
+export function openInput(path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new QvError(code === 'ENOENT' ? 'NO_SUCH_FILE' : 'CANNOT_OPEN', `cannot open ${path}: ${(e as Error).message}`, { path });
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    const what = st.isDirectory() ? 'a directory' : 'not a regular file';
+    throw new QvError(
+      'NOT_A_FILE',
+      `${path} is ${what}; give the dump file itself (e.g. ${path.replace(/\/+$/, '')}/vmcore or dump.<date>), and the vmlinux as a file too`,
+      { path },
+    );
+  }
+  return { fd, size: st.size };
+}
+
+/** A whole small input (a System.map, a kallsyms capture, a BTF file) read through openInput's checks. */
+export function readInput(path: string): Buffer {
+  const { fd, size } = openInput(path);
+  try {
+    const out = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, out, done, size - done, done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return out.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const BLOCK_SHIFT = 16; // 64 KiB cache blocks
 const BLOCK = 1 << BLOCK_SHIFT;
 
@@ -87,8 +133,9 @@ export class FileSource implements ByteSource {
     readonly name: string,
     cacheBlocks = 256,
   ) {
-    this.fd = openSync(name, 'r');
-    this.size = fstatSync(this.fd).size;
+    const { fd, size } = openInput(name);
+    this.fd = fd;
+    this.size = size;
     this.cache = new LruCache(cacheBlocks);
   }
 

@@ -52,6 +52,14 @@ function reply(req: Request, err: number, data?: Buffer): Buffer {
   return out;
 }
 
+/** Request payload sizes of the commands whose request is one fixed struct (or none: 0). */
+const REQUEST_SIZE: Readonly<Record<number, number>> = {
+  [CMD.GET_VERSION]: 0,
+  [CMD.GET_GUEST_INFO]: 0,
+  [CMD.READ_PHYSICAL]: 16, // struct kvmi_read_physical { __u64 gpa; __u64 size; }
+  [CMD.GET_CPUID]: VCPU_HDR_SIZE + 8, // kvmi_vcpu_hdr + struct kvmi_get_cpuid { __u32 function; __u32 index; }
+};
+
 const zero = (b: Buffer, from: number, to: number) => b.subarray(from, to).every((x) => x === 0);
 
 /** The guest's CPU mode in bytes (2, 4, 8) from the saved CR0/EFER: long mode active -> 8, protected -> 4. */
@@ -71,6 +79,10 @@ export function handle(vm: IntrospectedVm, policy: Policy, req: Request): Buffer
     if (d.length < VCPU_HDR_SIZE || !zero(d, 2, VCPU_HDR_SIZE)) return undefined;
     return d.readUInt16LE(0);
   };
+  // As the kernel's receiving worker: a command whose request struct has a fixed size gets -KVM_EINVAL for
+  // any other size (GET_VERSION and GET_GUEST_INFO take no payload at all), before anything is answered.
+  const want = REQUEST_SIZE[req.id];
+  if (want !== undefined && d.length !== want) return reply(req, KVM_ERR.EINVAL);
   switch (req.id) {
     case CMD.GET_VERSION: {
       const r = Buffer.alloc(16);

@@ -1,5 +1,4 @@
 // Loads a dump and its debug info into a Kernel session: the one place front ends (CLI, TUI, KVMI) start.
-import { readFileSync } from 'node:fs';
 import { BtfTypeSource } from '../debuginfo/btf/btf.js';
 import { moduleBtfFromDump, vmlinuxBtfFromDump } from '../kernel/btf-from-dump.js';
 import { findKallsyms } from '../debuginfo/kallsyms/find.js';
@@ -18,7 +17,7 @@ import { type PhysicalMemory } from '../dump/physmem.js';
 import { parseVmcoreInfo, type VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { ElfFile } from '../elf/elf.js';
 import { openDwarf } from '../debuginfo/dwarf/index.js';
-import { FileSource } from '../io/source.js';
+import { FileSource, readInput } from '../io/source.js';
 import { QvError } from '../io/errors.js';
 import { Kernel } from '../kernel/kernel.js';
 
@@ -210,8 +209,8 @@ function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions,
   const read = (va: bigint, n: number) => mem.read(BigInt.asUintN(64, va - constant('__START_KERNEL_map') + physBase), n);
   progress('reading symbols and BTF from the dump');
   let symbols: SymbolSource;
-  if (o.kallsyms) symbols = new TextSymbols(readFileSync(o.kallsyms, 'latin1'), `kallsyms capture ${o.kallsyms}`, true);
-  else if (o.systemMap) symbols = new TextSymbols(readFileSync(o.systemMap, 'latin1'), `System.map ${o.systemMap}`, false);
+  if (o.kallsyms) symbols = new TextSymbols(readInput(o.kallsyms).toString('latin1'), `kallsyms capture ${o.kallsyms}`, true);
+  else if (o.systemMap) symbols = new TextSymbols(readInput(o.systemMap).toString('latin1'), `System.map ${o.systemMap}`, false);
   else {
     const found = findKallsyms(read, vi);
     symbols = new KallsymsSymbols(found.symbols, `kallsyms in the dump (${found.how})`);
@@ -220,11 +219,11 @@ function dumpOnlySession(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptions,
   const runtime: SymbolSource = symbols.relocated
     ? symbols
     : { description: symbols.description, relocated: true, lookup: (n) => { const v = symbols.lookup(n); return v === undefined ? undefined : BigInt.asUintN(64, v + (vi.kernelOffset ?? 0n)); } };
-  const base = o.btf ? new BtfTypeSource(readFileSync(o.btf), `BTF file ${o.btf}`) : vmlinuxBtfFromDump(read, runtime);
+  const base = o.btf ? new BtfTypeSource(readInput(o.btf), `BTF file ${o.btf}`) : vmlinuxBtfFromDump(read, runtime);
   let kvm: BtfTypeSource | undefined;
   let kvmTypes: string;
   if (o.btfKvm) {
-    kvm = new BtfTypeSource(readFileSync(o.btfKvm), `BTF file ${o.btfKvm}`, base);
+    kvm = new BtfTypeSource(readInput(o.btfKvm), `BTF file ${o.btfKvm}`, base);
     kvmTypes = kvm.description;
   } else {
     // A first kernel with vmlinux types only walks btf_modules to find kvm's split BTF.

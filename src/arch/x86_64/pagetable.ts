@@ -1,5 +1,6 @@
 // x86_64 page-table walk (4- and 5-level, 1G/2M/4K pages), producing exactly what crash's `vtop` shows:
 // for each level the physical address of the entry and the entry's value (with the SME C-bit cleared).
+import { QvError } from '../../io/errors.js';
 
 export interface LevelEntry {
   name: 'PGD' | 'P4D' | 'PUD' | 'PMD' | 'PTE';
@@ -47,13 +48,13 @@ export const LEVELS_5: readonly Level[] = [
 export const LEVELS_4: readonly Level[] = LEVELS_5.filter((l) => l.name !== 'P4D').map((l) => (l.name === 'PGD' ? { ...l, shift: 39n } : l));
 
 /** A read failed mid-walk (e.g. an excluded page-table page): the levels read so far travel with it. */
-export class WalkAborted extends Error {
+export class WalkAborted extends QvError {
   constructor(
     readonly levels: LevelEntry[],
     readonly failedLevel: LevelEntry['name'],
     override readonly cause: unknown,
   ) {
-    super(cause instanceof Error ? cause.message : String(cause));
+    super(cause instanceof QvError ? cause.code : 'WALK_ABORTED', cause instanceof Error ? cause.message : String(cause), { level: failedLevel });
     this.name = 'WalkAborted';
   }
 }

@@ -1,6 +1,7 @@
 // BTF (the kernel's compact type format, include/uapi/linux/btf.h) as a TypeSource. Works on vmlinux's
 // .BTF section, /sys/kernel/btf/* files and BTF copied out of a dump's memory; module BTF is "split" BTF
 // whose type ids and string offsets continue those of the vmlinux base.
+import { QvError } from '../../io/errors.js';
 import {
   type ArrayType,
   type BaseType,
@@ -42,10 +43,12 @@ const KIND_EXTRA: Record<number, { name: string; fixed: number; perVlen: number 
 const K = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, FLOAT: 16, TYPE_TAG: 18, ENUM64: 19 };
 /** Qualifiers and tags that the type model looks through. */
 const TRANSPARENT = new Set([K.VOLATILE, K.CONST, K.RESTRICT, K.TYPE_TAG]);
+/** Longest chain of qualifiers looked through before the BTF is called cyclic. */
+const MAX_QUALIFIERS = 32;
 
-export class BtfError extends Error {
+export class BtfError extends QvError {
   constructor(where: string, what: string) {
-    super(`${where}: ${what}`);
+    super('BTF_FORMAT', `${where}: ${what}`, { where });
     this.name = 'BtfError';
   }
 }
@@ -81,6 +84,9 @@ export class BtfTypeSource implements TypeSource {
     this.firstId = base ? base.firstId + base.offsets.length : 1;
     this.firstStr = base ? base.firstStr + base.strs.length : 0;
     for (let o = 0; o < this.types.length; ) {
+      if (o + 12 > this.types.length) {
+        throw new BtfError(description, `type id ${this.firstId + this.offsets.length}: its 12-byte header at type section offset 0x${o.toString(16)} runs past the type section (0x${this.types.length.toString(16)} bytes): BTF truncated`);
+      }
       this.offsets.push(o);
       const info = this.types.readUInt32LE(o + 4);
       const kind = (info >>> 24) & 0x1f;
@@ -90,6 +96,9 @@ export class BtfTypeSource implements TypeSource {
         throw new BtfError(description, `type id ${this.firstId + this.offsets.length - 1} has unknown BTF kind ${kind}; its data cannot be skipped, so the rest of this BTF cannot be read (a newer kernel? use DWARF with --types dwarf)`);
       }
       o += 12 + extra.fixed + extra.perVlen * vlen;
+      if (o > this.types.length) {
+        throw new BtfError(description, `type id ${this.firstId + this.offsets.length - 1} (${extra.name}, vlen ${vlen}) runs past the type section (0x${this.types.length.toString(16)} bytes): BTF truncated or corrupt`);
+      }
     }
   }
 
@@ -98,8 +107,9 @@ export class BtfTypeSource implements TypeSource {
   }
 
   private str(off: number): string {
-    if (off < this.firstStr) return this.base!.str(off);
+    if (off < this.firstStr) return this.base!.str(off); // firstStr > 0 only with a base
     const o = off - this.firstStr;
+    if (o >= this.strs.length) throw new BtfError(this.description, `string offset 0x${off.toString(16)} is past the string section (0x${(this.firstStr + this.strs.length).toString(16)}): BTF corrupt`);
     const end = this.strs.indexOf(0, o);
     return this.strs.toString('latin1', o, end < 0 ? this.strs.length : end);
   }
@@ -121,19 +131,33 @@ export class BtfTypeSource implements TypeSource {
   /** The KType of a type id (memoized; member types resolve lazily). */
   type(id: number): KType {
     if (id === 0) return VOID;
-    if (id < this.firstId) return this.base!.type(id);
+    if (id < this.firstId) return this.base!.type(id); // firstId > 1 only with a base
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const r = this.rec(id);
-    const t = this.build(id, r);
+    // Qualifiers (const, volatile, ...) are looked through here in a bounded loop, not by recursion: a
+    // corrupt BTF can chain them into a cycle. Real chains are a few long (const volatile restrict tag).
+    let cur = id;
+    let r = this.rec(cur);
+    for (let hops = 0; TRANSPARENT.has(r.kind); hops++) {
+      if (hops >= MAX_QUALIFIERS) {
+        throw new BtfError(this.description, `type id ${id}: more than ${MAX_QUALIFIERS} chained qualifiers (const/volatile/restrict/type_tag); the BTF has a cycle`);
+      }
+      cur = r.sizeOrType;
+      if (cur === 0) return VOID;
+      if (cur < this.firstId) return this.base!.type(cur);
+      const hit2 = this.cache.get(cur);
+      if (hit2) return hit2;
+      r = this.rec(cur);
+    }
+    const t = this.build(cur, r);
     this.cache.set(id, t);
+    this.cache.set(cur, t);
     return t;
   }
 
   private build(id: number, r: ReturnType<BtfTypeSource['rec']>): KType {
     const b = this.types;
     const self = this;
-    if (TRANSPARENT.has(r.kind)) return this.type(r.sizeOrType);
     switch (r.kind) {
       case K.INT: {
         const enc = b.readUInt32LE(r.o + 12) >>> 24;

@@ -1,13 +1,14 @@
 // One error type for malformed or unsupported DWARF: every message names the file, the section, the
 // offset and, where there is one, what to do about it.
-export class DwarfError extends Error {
+import { QvError } from '../../io/errors.js';
+export class DwarfError extends QvError {
   constructor(
     readonly file: string,
     readonly section: string,
     readonly offset: number | undefined,
     what: string,
   ) {
-    super(`${file}: ${section}${offset === undefined ? '' : ` at 0x${offset.toString(16)}`} ${what}`);
+    super('DWARF_FORMAT', `${file}: ${section}${offset === undefined ? '' : ` at 0x${offset.toString(16)}`} ${what}`, { file, section, offset });
     this.name = 'DwarfError';
   }
 }
