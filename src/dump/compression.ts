@@ -6,6 +6,7 @@
 import { inflateSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import snappy from 'snappyjs';
+import { QvError } from '../io/errors.js';
 import { lzo1xDecompress } from './lzo.js';
 
 export interface Codec {
@@ -15,15 +16,27 @@ export interface Codec {
   decompress(data: Buffer, pageSize: number): Buffer;
 }
 
+/** A codec's own failure (zlib's, snappyjs's, fzstd's plain Errors) as a PAGE_CORRUPT QvError naming it. */
+const typed =
+  (name: string, f: (d: Buffer, n: number) => Buffer) =>
+  (d: Buffer, n: number): Buffer => {
+    try {
+      return f(d, n);
+    } catch (e) {
+      if (e instanceof QvError) throw e;
+      throw new QvError('PAGE_CORRUPT', `${name} page data (${d.length} bytes) does not decompress: ${(e as Error).message}`, { codec: name });
+    }
+  };
+
 export const CODECS: readonly Codec[] = [
   // compress2() output: a zlib stream.
-  { bit: 0x1, name: 'zlib', decompress: (d, n) => inflateSync(d, { maxOutputLength: n + 1 }) },
+  { bit: 0x1, name: 'zlib', decompress: typed('zlib', (d, n) => inflateSync(d, { maxOutputLength: n + 1 })) },
   // lzo1x_1_compress() output: a raw LZO1X block.
   { bit: 0x2, name: 'lzo', decompress: (d, n) => lzo1xDecompress(d, n) },
   // snappy_compress() output: a raw block whose varint prefix is the length; snappyjs checks it against n.
-  { bit: 0x4, name: 'snappy', decompress: (d, n) => asBuffer(snappy.uncompress(d, n)) },
+  { bit: 0x4, name: 'snappy', decompress: typed('snappy', (d, n) => asBuffer(snappy.uncompress(d, n))) },
   // ZSTD_compressCCtx() output: one frame.
-  { bit: 0x20, name: 'zstd', decompress: (d, n) => zstdPage(d, n) },
+  { bit: 0x20, name: 'zstd', decompress: typed('zstd', (d, n) => zstdPage(d, n)) },
 ];
 
 const ZSTD_MAGIC = 0xfd2fb528;
@@ -73,7 +86,8 @@ export function codecOf(flags: number): Codec | undefined {
   if (flags === 0) return undefined;
   const found = CODECS.filter((c) => flags & c.bit);
   if (found.length !== 1 || (flags & ~COMPRESSION_BITS) !== 0) {
-    throw new Error(
+    throw new QvError(
+      'DUMP_CORRUPT',
       `page descriptor flags 0x${flags.toString(16)} name ${found.length ? found.map((c) => c.name).join(' and ') : 'no known compression'}` +
         ` (known: ${CODECS.map((c) => `0x${c.bit.toString(16)} ${c.name}`).join(', ')}); the descriptor is corrupt or from a newer makedumpfile`,
     );

@@ -2,6 +2,7 @@
 // QEMU dump-guest-memory (p_vaddr = 0), /proc/kcore (segments outside the direct map have p_paddr = -1).
 // Segments may overlap: kcore's kernel-text PT_LOAD (p_paddr = __pa_symbol(_stext)) and kexec's text segment lie
 // inside a RAM segment. Lookups go through an interval index built once (intervals.ts), never a linear scan.
+import { QvError } from '../io/errors.js';
 import { type ByteSource } from '../io/source.js';
 import { hex } from '../io/hex.js';
 import { ElfFile, type ElfNote } from '../elf/elf.js';
@@ -41,8 +42,8 @@ export class ElfCore implements PhysicalMemory {
 
   constructor(private readonly src: ByteSource) {
     const elf = new ElfFile(src);
-    if (elf.type !== ET.CORE) throw new Error(`${src.name}: an ELF file but not a core dump (e_type ${elf.type}); give the vmcore, and the vmlinux as the other argument`);
-    if (elf.machine !== EM_X86_64) throw new Error(`${src.name}: ELF machine ${elf.machine} is not x86_64; only x86_64 hosts are supported`);
+    if (elf.type !== ET.CORE) throw new QvError('NOT_A_DUMP', `${src.name}: an ELF file but not a core dump (e_type ${elf.type}); give the vmcore, and the vmlinux as the other argument`);
+    if (elf.machine !== EM_X86_64) throw new QvError('UNSUPPORTED_MACHINE', `${src.name}: ELF machine ${elf.machine} is not x86_64; only x86_64 hosts are supported`);
     this.notes = elf.notes().map((n: ElfNote) => ({ name: n.name, type: n.type, desc: n.desc }));
     const vi = this.notes.find((n) => n.name === 'VMCOREINFO');
     this.vmcoreinfo = vi ? vi.desc.toString('latin1').replace(/\0+$/, '') : undefined;
@@ -53,7 +54,8 @@ export class ElfCore implements PhysicalMemory {
       .sort((a, b) => (a.paddr < b.paddr ? -1 : a.paddr > b.paddr ? 1 : 0));
     for (const s of this.segs) {
       if (s.offset + Number(s.fileEnd - s.paddr) > src.size) {
-        throw new Error(
+        throw new QvError(
+          'DUMP_TRUNCATED',
           `${src.name}: segment at physical ${hex(s.paddr)} needs file bytes up to 0x${(s.offset + Number(s.fileEnd - s.paddr)).toString(16)} ` +
             `but the file has 0x${src.size.toString(16)}: the dump is truncated (copy it again, or check the disk it was written to)`,
         );

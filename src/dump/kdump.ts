@@ -513,7 +513,7 @@ export class KdumpMemory implements PhysicalMemory {
   private counts?: { zero: number; readable: number };
 
   constructor(srcs: ByteSource[]) {
-    if (srcs.length === 0) throw new Error('openKdump: no dump file given');
+    if (srcs.length === 0) throw new QvError('USAGE', 'openKdump: no dump file given');
     this.parts = srcs.map((s) => new Part(s)).sort((a, b) => (a.hdr.startPfn < b.hdr.startPfn ? -1 : a.hdr.startPfn > b.hdr.startPfn ? 1 : 0));
     const first = this.parts[0].hdr;
     this.pageSize = first.blockSize;
@@ -559,7 +559,7 @@ export class KdumpMemory implements PhysicalMemory {
     const first = this.parts[0];
     for (const p of this.parts) {
       if (p.hdr.blockSize !== first.hdr.blockSize || p.hdr.maxMapnr !== first.hdr.maxMapnr) {
-        throw new Error(
+        throw new KdumpFormatError(
           `${p.src.name} and ${first.src.name} are not parts of one dump (block size ${p.hdr.blockSize} vs ${first.hdr.blockSize}, ` +
             `max_mapnr ${hex(p.hdr.maxMapnr)} vs ${hex(first.hdr.maxMapnr)}); give the files of one makedumpfile --split set`,
         );
@@ -570,16 +570,16 @@ export class KdumpMemory implements PhysicalMemory {
     let prev: Part | undefined;
     for (const [i, p] of this.parts.entries()) {
       if (p.hdr.startPfn > pfn) {
-        throw new Error(`split dump: pfns ${hex(pfn)}-${hex(p.hdr.startPfn - 1n)} are in no given file (part ${i + 1} of ${total + 1} missing?); give every file of the makedumpfile --split set`);
+        throw new KdumpFormatError(`split dump: pfns ${hex(pfn)}-${hex(p.hdr.startPfn - 1n)} are in no given file (part ${i + 1} of ${total + 1} missing?); give every file of the makedumpfile --split set`);
       }
       if (p.hdr.startPfn < pfn && prev) {
-        throw new Error(`split dump: ${prev.src.name} and ${p.src.name} both hold pfns from ${hex(p.hdr.startPfn)}: one file given twice, or files of different dumps`);
+        throw new KdumpFormatError(`split dump: ${prev.src.name} and ${p.src.name} both hold pfns from ${hex(p.hdr.startPfn)}: one file given twice, or files of different dumps`);
       }
       if (p.hdr.endPfn > pfn) pfn = p.hdr.endPfn;
       prev = p;
     }
     if (pfn < this.maxMapnr) {
-      throw new Error(`split dump: pfns ${hex(pfn)}-${hex(this.maxMapnr - 1n)} are in no given file (part ${total + 1} of ${total + 1} missing?); give every file of the makedumpfile --split set`);
+      throw new KdumpFormatError(`split dump: pfns ${hex(pfn)}-${hex(this.maxMapnr - 1n)} are in no given file (part ${total + 1} of ${total + 1} missing?); give every file of the makedumpfile --split set`);
     }
   }
 

@@ -37,7 +37,7 @@ const FORMATS: Format[] = [
     name: 'ELF core',
     detect: (h) => h.readUInt32BE(0) === 0x7f454c46,
     open: (s) => {
-      if (s.length !== 1) throw new Error('an ELF vmcore is a single file; give one dump file');
+      if (s.length !== 1) throw new QvError('USAGE', 'an ELF vmcore is a single file; give one dump file');
       return new ElfCore(s[0]);
     },
   },

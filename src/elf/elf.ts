@@ -207,6 +207,7 @@ export class ElfFile {
     const tab = this.section('.symtab') ?? this.section('.dynsym');
     if (!tab) return [];
     const strs = this.sections()[tab.link];
+    if (!strs) throw new ElfError(this.name, `${tab.name}: sh_link ${tab.link} names no section (its string table); the section headers are corrupt`);
     const data = this.sectionSource(tab).read(0, tab.size);
     const names = this.sectionSource(strs).read(0, strs.size);
     const out: ElfSymbol[] = [];
@@ -241,7 +242,11 @@ export class ElfFile {
     const rela = this.sections().filter((s) => s.type === SHT.RELA && s.info === target.index);
     if (!rela.length) return bytes;
     const symtab = this.sections()[rela[0].link];
-    const syms = this.sectionSource(symtab).read(0, symtab.size);
+    if (!symtab || symtab.type !== SHT.SYMTAB) {
+      throw new ElfError(this.name, `${rela[0].name}: sh_link ${rela[0].link} is not a symbol table; the section headers are corrupt`);
+    }
+    const symSource = this.sectionSource(symtab);
+    const syms = symSource.read(0, symSource.size);
     for (const r of rela) {
       const data = this.sectionSource(r).read(0, r.size);
       for (let o = 0; o + 24 <= data.length; o += 24) {
@@ -252,6 +257,9 @@ export class ElfFile {
         const symIndex = Number(info >> 32n);
         const kind = X86_64_RELOC[type];
         if (!kind) throw new ElfError(this.name, `unsupported relocation type ${type} in ${r.name} at 0x${off.toString(16)}`);
+        if (symIndex * 24 + 24 > syms.length) {
+          throw new ElfError(this.name, `${r.name}: relocation at 0x${off.toString(16)} names symbol ${symIndex}, past the ${syms.length / 24 | 0} entries of ${symtab.name}`);
+        }
         const symValue = syms.readBigUInt64LE(symIndex * 24 + 8);
         const v = BigInt.asUintN(64, symValue + addend);
         if (off + kind.size > bytes.length) throw new ElfError(this.name, `${r.name}: relocation at 0x${off.toString(16)} is outside ${target.name}`);

@@ -18,3 +18,15 @@ export function walkLimit(structure: string, addr: bigint, limit: number): QvErr
     { structure, addr: '0x' + addr.toString(16), limit },
   );
 }
+
+/**
+ * A walk came back to a node it had already visited (a list that loops without returning to its head, a tree
+ * node that is its own descendant): the structure is corrupt, and walking on would only repeat it.
+ */
+export function walkCycle(structure: string, addr: bigint, node: bigint): QvError {
+  return new QvError(
+    'WALK_CYCLE',
+    `${structure} at 0x${addr.toString(16)}: node 0x${node.toString(16)} is reached twice; the structure is corrupt (cyclic) in this dump`,
+    { structure, addr: '0x' + addr.toString(16), node: '0x' + node.toString(16) },
+  );
+}

@@ -5,7 +5,7 @@
 // member offsets) come from the debug info; every walk is bounded.
 import { findMember, type KType, resolve, sizeOf, type TypeSource } from '../debuginfo/types.js';
 import { hex } from '../io/hex.js';
-import { QvError, walkLimit } from '../io/errors.js';
+import { QvError, walkCycle, walkLimit } from '../io/errors.js';
 
 /** What the tree walkers need from a kernel session (Kernel satisfies it; tests pass a synthetic image). */
 export interface TreeMemory {
@@ -116,6 +116,8 @@ interface Walk {
   tree: bigint;
   limit: number;
   visited: number;
+  /** Node addresses walked: a tree shares no nodes, so one reached twice is a cycle. */
+  seen: Set<bigint>;
 }
 
 function readU64s(b: Buffer, off: number, n: number): bigint[] {
@@ -134,6 +136,8 @@ function* walkNode(w: Walk, enode: bigint, min: bigint, max: bigint, depth: numb
   const { l } = w;
   const type = mapleNodeType(enode);
   const addr = mapleNodeAddr(enode);
+  if (w.seen.has(addr)) throw walkCycle(w.what, w.tree, addr);
+  w.seen.add(addr);
   const buf = w.mem.read(addr, l.nodeSize);
   if (type === l.types.dense) {
     const slots = readU64s(buf, l.dense.slotOff, l.dense.slots);
@@ -184,7 +188,7 @@ export function* mapleEntries(mem: TreeMemory, tree: bigint, what: string, limit
     if (!isReserved(root)) yield { first: 0n, last: 0n, entry: root };
     return;
   }
-  const w: Walk = { mem, l, what, tree, limit, visited: 0 };
+  const w: Walk = { mem, l, what, tree, limit, visited: 0, seen: new Set() };
   yield* walkNode(w, root, 0n, nodeMax(l, mapleNodeType(root)), 0);
 }
 

@@ -1,7 +1,7 @@
 // Bounded walks over the kernel's linked structures. Dumps can hold corrupt or cyclic lists and trees:
 // every walk has a limit and stops with an error that names the structure and its address.
 import { findMember } from '../debuginfo/types.js';
-import { walkLimit } from '../io/errors.js';
+import { QvError, walkCycle, walkLimit } from '../io/errors.js';
 import { type Kernel } from './kernel.js';
 
 export const DEFAULT_LIMIT = 1_000_000;
@@ -11,11 +11,22 @@ export function* listNodes(k: Kernel, head: bigint, what: string, limit = DEFAUL
   const next = memberOffset(k, 'list_head', 'next');
   let cur = k.u64(head + next);
   let n = 0;
+  // Brent's cycle detection (constant memory): a loop that never comes back to the head is caught within
+  // about twice its length, instead of running to `limit` (and, nested in another walk, to limit squared).
+  let mark = cur;
+  let power = 1;
+  let steps = 0;
   while (cur !== head) {
     if (cur === 0n) return; // a list being torn down; stop rather than read address 0
     if (++n > limit) throw walkLimit(what, head, limit);
     yield cur;
     cur = k.u64(cur + next);
+    if (cur === mark && cur !== head) throw walkCycle(what, head, cur);
+    if (++steps === power) {
+      mark = cur;
+      power *= 2;
+      steps = 0;
+    }
   }
 }
 
@@ -24,11 +35,14 @@ export function* rbInorder(k: Kernel, root: bigint, what: string, limit = DEFAUL
   const left = memberOffset(k, 'rb_node', 'rb_left');
   const right = memberOffset(k, 'rb_node', 'rb_right');
   const stack: bigint[] = [];
+  const seen = new Set<bigint>(); // a tree has no shared nodes: one seen twice is a cycle
   let cur = root;
   let n = 0;
   while (cur !== 0n || stack.length) {
     while (cur !== 0n) {
       if (stack.length > 128) throw walkLimit(`${what} (rb-tree deeper than 128)`, root, 128);
+      if (seen.has(cur)) throw walkCycle(what, root, cur);
+      seen.add(cur);
       stack.push(cur);
       cur = k.u64(cur + left);
     }
@@ -42,6 +56,6 @@ export function* rbInorder(k: Kernel, root: bigint, what: string, limit = DEFAUL
 /** Byte offset of a member, for walkers that only need raw pointer arithmetic. */
 export function memberOffset(k: Kernel, struct: string, member: string): bigint {
   const m = findMember(k.structType(struct), member);
-  if (!m) throw new Error(`struct ${struct} has no member ${member} in this kernel's debug info`);
+  if (!m) throw new QvError('NO_MEMBER', `struct ${struct} has no member ${member} in this kernel's debug info`, { structure: struct, member });
   return BigInt(m.offset);
 }

@@ -4,7 +4,7 @@
 // retry/zero marker. Slot count and member offsets come from the debug info; the walk is bounded.
 import { findMember, resolve } from '../debuginfo/types.js';
 import { hex } from '../io/hex.js';
-import { QvError, walkLimit } from '../io/errors.js';
+import { QvError, walkCycle, walkLimit } from '../io/errors.js';
 import { type TreeMemory } from './maple.js';
 
 export interface XaEntry {
@@ -79,10 +79,13 @@ export function* xaEntries(mem: TreeMemory, xa: bigint, what: string, limit = XA
     return;
   }
   let seen = 0;
+  const nodes = new Set<bigint>(); // an xarray shares no nodes: one reached twice is a cycle
   function* node(enode: bigint, base: bigint, depth: number, expectShift: bigint | undefined): Generator<XaEntry> {
     if (depth > MAX_DEPTH) throw walkLimit(`${what} (xarray deeper than ${MAX_DEPTH})`, xa, MAX_DEPTH);
     if (++seen > limit) throw walkLimit(what, xa, limit);
     const addr = enode - 2n;
+    if (nodes.has(addr)) throw walkCycle(what, xa, addr);
+    nodes.add(addr);
     const buf = mem.read(addr, l.slotsOff + l.slots * 8);
     const shift = BigInt(buf[l.shiftOff]);
     if ((expectShift !== undefined && shift !== expectShift) || shift > 64n || shift % l.chunkShift !== 0n) {

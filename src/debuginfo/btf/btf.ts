@@ -62,6 +62,7 @@ export class BtfTypeSource implements TypeSource {
   private firstStr: number;
   private cache = new Map<number, KType>();
   private names?: Map<string, number>;
+  private enumerators?: Map<string, bigint>;
 
   constructor(
     data: Buffer,
@@ -267,15 +268,21 @@ export class BtfTypeSource implements TypeSource {
   }
 
   findEnumerator(name: string): bigint | undefined {
-    for (let i = 0; i < this.offsets.length; i++) {
-      const info = this.types.readUInt32LE(this.offsets[i] + 4);
-      const kind = (info >>> 24) & 0x1f;
-      if (kind !== K.ENUM && kind !== K.ENUM64) continue;
-      const t = this.type(this.firstId + i) as EnumType;
-      const v = t.enumerators.get(name);
-      if (v !== undefined) return v;
+    // One pass over the enums builds an index (first definition wins, as the scan it replaces did): callers
+    // ask for many constants, and a scan per name decoded every enum of vmlinux again each time.
+    if (!this.enumerators) {
+      const m = new Map<string, bigint>();
+      for (let i = 0; i < this.offsets.length; i++) {
+        const info = this.types.readUInt32LE(this.offsets[i] + 4);
+        const kind = (info >>> 24) & 0x1f;
+        if (kind !== K.ENUM && kind !== K.ENUM64) continue;
+        const t = this.type(this.firstId + i) as EnumType;
+        for (const [k, v] of t.enumerators) if (!m.has(k)) m.set(k, v);
+      }
+      this.enumerators = m;
     }
-    return this.base?.findEnumerator(name);
+    const v = this.enumerators.get(name);
+    return v !== undefined ? v : this.base?.findEnumerator(name);
   }
 }
 
