@@ -620,9 +620,11 @@ export const TARGETS: Target[] = [
         decodeKallsyms(r, { ...tables, numSyms: count });
       };
       const log = learn((l) => run({ patches: [], ops: [] }, patchedReader(read, { patches: [], ops: [] }, l)));
+      const fields = restrict(log, (r) => r.len <= 4096);
+      fields.add(tables.names, 4096); // the first names (read as one 64 KiB chunk)
       return {
         ctx: {
-          log: restrict(log, (r) => r.len <= 4096),
+          log: fields,
           current: (at, w) => {
             const b = read(at, w);
             let v = 0n;
