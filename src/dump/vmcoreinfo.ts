@@ -1,5 +1,6 @@
 // VMCOREINFO: the KEY=VALUE text the kernel leaves for dump readers. Parsed into a table, then the keys
 // this tool relies on are decoded with their own validation (drgn keeps the same keys in a switch table).
+import { QvError } from '../io/errors.js';
 
 export interface VmcoreInfo {
   raw: Map<string, string>;
@@ -20,6 +21,14 @@ export interface VmcoreInfo {
 
 const hexValue = (v: string): bigint => BigInt('0x' + v.trim());
 const decValue = (v: string): bigint => BigInt(v.trim());
+
+/** A key every reader needs, malformed: refused by name (guessing it would give wrong addresses). */
+function required(key: string, v: string, re: RegExp, parse: (v: string) => bigint): bigint {
+  if (!re.test(v.trim())) {
+    throw new QvError('BAD_VMCOREINFO', `VMCOREINFO ${key}=${JSON.stringify(v.slice(0, 40))} is not a valid value; the dump's VMCOREINFO note is corrupt (give --vmlinux, or a dump with intact notes)`, { key });
+  }
+  return parse(v);
+}
 
 export function parseVmcoreInfo(text: string): VmcoreInfo {
   const raw = new Map<string, string>();
@@ -45,8 +54,8 @@ export function parseVmcoreInfo(text: string): VmcoreInfo {
   }
   info.osrelease = raw.get('OSRELEASE');
   info.buildId = raw.get('BUILD-ID')?.toLowerCase();
-  if (raw.has('PAGESIZE')) info.pageSize = Number(raw.get('PAGESIZE'));
-  if (raw.has('KERNELOFFSET')) info.kernelOffset = hexValue(raw.get('KERNELOFFSET')!);
+  if (raw.has('PAGESIZE')) info.pageSize = Number(required('PAGESIZE', raw.get('PAGESIZE')!, /^\d{1,9}$/, decValue));
+  if (raw.has('KERNELOFFSET')) info.kernelOffset = BigInt.asUintN(64, required('KERNELOFFSET', raw.get('KERNELOFFSET')!, /^[0-9a-fA-F]{1,16}$/, hexValue));
   // phys_base is printed as a signed long: "-335544320" means 0xffffffffec000000 modulo 2^64.
   const pb = info.numbers.get('phys_base');
   if (pb !== undefined) info.physBase = BigInt.asUintN(64, pb);
