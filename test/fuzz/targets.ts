@@ -323,12 +323,12 @@ function demo(): DemoKernel {
 }
 
 /** A walker target: the scenario runs on a Kernel over the demo's memory with the mutation applied. */
-const walkerTarget = (name: string, what: string, scenario: (k: Kernel, d: DemoKernel) => void): Target => ({
+const walkerTarget = (name: string, what: string, scenario: (k: Kernel, d: DemoKernel, m: Mutation) => Verdict | void): Target => ({
   name,
   what,
   setup() {
     const d = demo();
-    const log = learn((l) => scenario(d.make(new PatchedMemory(d.mem, { patches: [], ops: [] }, l)), d));
+    const log = learn((l) => scenario(d.make(new PatchedMemory(d.mem, { patches: [], ops: [] }, l)), d, { patches: [], ops: [] }));
     const pob = d.s.kernel.pageOffsetBase;
     return {
       ctx: {
@@ -347,7 +347,7 @@ const walkerTarget = (name: string, what: string, scenario: (k: Kernel, d: DemoK
         },
       },
       allocLimit: 64 * MiB,
-      run: (m) => scenario(d.make(new PatchedMemory(d.mem, m)), d),
+      run: (m) => scenario(d.make(new PatchedMemory(d.mem, m)), d, m),
     };
   },
 });
@@ -364,7 +364,7 @@ function drain<T>(g: Iterable<T>, max = 5000): T[] {
 
 const GPAS = [0x2000n, 0x100201000n, 0x7f000n, 0x1f000000n];
 
-function vtopScenario(k: Kernel, d: DemoKernel): void {
+function vtopScenario(k: Kernel, d: DemoKernel, m: Mutation): Verdict | void {
   const kvm = k.obj('kvm', d.kvm);
   const spaces = addressSpaces(k, kvm);
   const task = findTask(k, d.pid);
@@ -373,6 +373,10 @@ function vtopScenario(k: Kernel, d: DemoKernel): void {
     const t = translateGpa(k, ctx, gpa, 0);
     // A translation that says it has the page must carry its hpa; a missing page is never zeros.
     if (t.pageInDump === true && t.hpa === undefined) throw new Error(`gpa ${gpa.toString(16)}: pageInDump without an hpa`);
+    // A page the case made unreadable is never reported as in the dump (it would read as something it is not).
+    if (t.hpa !== undefined && t.pageInDump === true && m.drop?.includes(t.hpa & ~0xfffn)) {
+      return { ok: false, kind: 'lie', signature: 'pageInDump for a dropped page', message: `gpa ${gpa.toString(16)} -> hpa ${t.hpa.toString(16)}: the page was made unreadable but pageInDump is true` };
+    }
   }
 }
 
@@ -652,7 +656,12 @@ export const TARGETS: Target[] = [
   }),
   walkerTarget('kobj-memslots', 'struct kvm memslots: kvm_memslots (generation, node_idx), gfn_tree rb-tree, slot fields, counts', (k, d) => {
     const spaces = addressSpaces(k, k.obj('kvm', d.kvm));
-    for (const s of spaces) for (const sl of s.slots) void sl.npages;
+    for (const s of spaces) {
+      for (const sl of s.slots) void sl.npages;
+      // "Update in progress" (bit 63 of the generation, as the mutated memory holds it) is always said.
+      const raw = k.mem.read(k.vtop(s.memslots + BigInt(findMember(k.structType('kvm_memslots'), 'generation')!.offset)), 8).readBigUInt64LE(0);
+      if (((raw >> 63n) & 1n) === 1n && !s.updateInProgress) return { ok: false, kind: 'lie', signature: 'update in progress not said', message: `memslots ${s.memslots.toString(16)} generation ${raw.toString(16)}` };
+    }
   }),
   walkerTarget('kobj-vcpus', 'vCPUs: online_vcpus, the vcpu_array xarray, struct kvm_vcpu, kvm_run', (k, d) => {
     vcpusOf(k, k.obj('kvm', d.kvm));
