@@ -14,6 +14,7 @@ import {
   type TypedefType,
   type TypeSource,
   VOID,
+  resolve,
 } from '../types.js';
 
 const BTF_MAGIC = 0xeb9f;
@@ -234,7 +235,11 @@ export class BtfTypeSource implements TypeSource {
         },
       };
       if (bitSize) {
-        m.bitOffset = bitOff % 8;
+        // Against the storage unit of its declared type that holds its first bit, as the DWARF reader and
+        // pahole report a bitfield (the type model's convention), not against the byte of that bit.
+        const unit = storageUnit(m.type);
+        m.offset = Math.floor(bitOff / (unit * 8)) * unit;
+        m.bitOffset = bitOff - m.offset * 8;
         m.bitSize = bitSize;
       } else if (bitOff % 8) {
         throw new BtfError(this.description, `member ${name} of ${r.name}: bit offset ${bitOff} without a bitfield size`);
@@ -284,6 +289,13 @@ export class BtfTypeSource implements TypeSource {
     const v = this.enumerators.get(name);
     return v !== undefined ? v : this.base?.findEnumerator(name);
   }
+}
+
+/** Bytes of a bitfield's declared integer (or enum) type; 1 for anything else. */
+function storageUnit(t: KType): number {
+  const r = resolve(t);
+  const n = r.kind === 'base' || r.kind === 'enum' ? r.size : 0;
+  return n > 0 ? n : 1;
 }
 
 const KIND_TO_NAMED: Record<number, NamedKind> = { 1: 'base', 4: 'struct', 5: 'union', 6: 'enum', 8: 'typedef', 16: 'base', 19: 'enum' };
