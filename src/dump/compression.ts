@@ -1,13 +1,13 @@
 // Per-page decompressors of kdump-compressed dumps, keyed by the page descriptor's flag bit (the same
 // bits as the header's status word, makedumpfile diskdump_mod.h). Chosen packages: node:zlib (built in);
-// fzstd (pure JS, no native build); snappyjs (pure JS raw snappy blocks, what makedumpfile and QEMU write);
+// fzstd (pure JS, no native build); snappy is our own (src/dump/snappy.ts: snappyjs's decoder loops on corrupt input);
 // LZO is our own (src/dump/lzo.ts): npm has no LZO1X decompressor that runs on Node 20 without native code.
 // Every decompressor is bounded by the page size: a corrupt descriptor cannot make us allocate more.
 import { inflateSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import snappy from 'snappyjs';
 import { QvError } from '../io/errors.js';
 import { lzo1xDecompress } from './lzo.js';
+import { snappyDecompress } from './snappy.js';
 
 export interface Codec {
   bit: number;
@@ -33,8 +33,8 @@ export const CODECS: readonly Codec[] = [
   { bit: 0x1, name: 'zlib', decompress: typed('zlib', (d, n) => inflateSync(d, { maxOutputLength: n + 1 })) },
   // lzo1x_1_compress() output: a raw LZO1X block.
   { bit: 0x2, name: 'lzo', decompress: (d, n) => lzo1xDecompress(d, n) },
-  // snappy_compress() output: a raw block whose varint prefix is the length; snappyjs checks it against n.
-  { bit: 0x4, name: 'snappy', decompress: typed('snappy', (d, n) => asBuffer(snappy.uncompress(d, n))) },
+  // snappy_compress() output: a raw block whose varint prefix is the length (our decoder, src/dump/snappy.ts).
+  { bit: 0x4, name: 'snappy', decompress: (d, n) => snappyDecompress(d, n) },
   // ZSTD_compressCCtx() output: one frame.
   { bit: 0x20, name: 'zstd', decompress: typed('zstd', (d, n) => zstdPage(d, n)) },
 ];

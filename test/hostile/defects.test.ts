@@ -15,6 +15,7 @@ import { ElfFile, parseNotes } from '../../src/elf/elf.js';
 import { QvError } from '../../src/io/errors.js';
 import { BufferSource } from '../../src/io/source.js';
 import { handle } from '../../src/kvmi/handler.js';
+import { CODECS } from '../../src/dump/compression.js';
 import { CMD, maskOf, READ_COMMANDS } from '../../src/kvmi/protocol.js';
 import { BTF_KIND, BtfBuilder } from '../helpers/btf-builder.js';
 import { runCli } from '../helpers/cli.js';
@@ -217,5 +218,24 @@ describe('KVMI request sizes', () => {
   it('GET_GUEST_INFO with no payload still answers; GET_VERSION with a payload is -KVM_EINVAL', () => {
     assert.equal(err(handle(vm, policy, { id: CMD.GET_GUEST_INFO, seq: 2, data: Buffer.alloc(0) })), 0);
     assert.equal(err(handle(vm, policy, { id: CMD.GET_VERSION, seq: 3, data: Buffer.alloc(8) })), -22);
+  });
+});
+
+describe('snappy pages (found by the fuzzer: snappyjs looped on them)', () => {
+  const snappy = CODECS.find((c) => c.name === 'snappy')!;
+  it('a literal whose 4-byte length has the top bit set is PAGE_CORRUPT, not an endless loop', () => {
+    // varint 4096, then tag 0xfc (literal, 4 length bytes) with length 0xfffffffe + 1: snappyjs computes -1 and steps back.
+    const page = Buffer.from([0x80, 0x20, 0xfc, 0xfe, 0xff, 0xff, 0xff, 0x41]);
+    assert.throws(() => snappy.decompress(page, 4096), (e: unknown) => e instanceof QvError && e.code === 'PAGE_CORRUPT' && /literal/.test(e.message));
+  });
+  it('a copy running past the page is PAGE_CORRUPT (snappyjs dropped the writes silently)', () => {
+    // varint 8, literal "ab", then a 2-byte-offset copy of 64 bytes at offset 2: past the 8-byte output.
+    const page = Buffer.from([0x08, 0x04, 0x61, 0x62, (63 << 2) | 2, 0x02, 0x00]);
+    assert.throws(() => snappy.decompress(page, 4096), (e: unknown) => e instanceof QvError && e.code === 'PAGE_CORRUPT' && /past the 8-byte output/.test(e.message));
+  });
+  it('a valid block still decompresses (overlapping copy repeats the pattern)', () => {
+    // varint 8, literal "ab", copy 6 bytes at offset 2 (tag kind 1: len 6 -> ((6-4)<<2)|1).
+    const page = Buffer.from([0x08, 0x04, 0x61, 0x62, ((6 - 4) << 2) | 1, 0x02]);
+    assert.equal(snappy.decompress(page, 4096).toString(), 'abababab');
   });
 });
