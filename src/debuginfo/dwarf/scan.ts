@@ -115,7 +115,14 @@ export class IndexScanner {
           if (pos !== 0) break;
           win = sections.readInfo(off, h.end - off, scratch); // a unit larger than the window
         }
-        this.scanUnit(win, off, h);
+        try {
+          this.scanUnit(win, off, h);
+        } catch (e) {
+          // The scanner reads attributes without a bounds check per field (the index is built at hundreds of
+          // MB/s); Buffer's own check stops a read past the window, and here it becomes what it means.
+          if ((e as { code?: string }).code !== 'ERR_OUT_OF_RANGE' && (e as { code?: string }).code !== 'ERR_BUFFER_OUT_OF_BOUNDS') throw e;
+          throw this.ctx.error(this.ctx.sections.names.info, h.offset, `unit: an attribute of its DIEs runs past the unit's end (0x${h.end.toString(16)}): corrupt DWARF (${(e as Error).message})`);
+        }
         pos = h.end - off;
       }
       off += pos;
