@@ -84,13 +84,14 @@ export function* xaEntries(mem: TreeMemory, xa: bigint, what: string, limit = XA
     if (depth > MAX_DEPTH) throw walkLimit(`${what} (xarray deeper than ${MAX_DEPTH})`, xa, MAX_DEPTH);
     if (++seen > limit) throw walkLimit(what, xa, limit);
     const addr = enode - 2n;
-    if (nodes.has(addr)) throw walkCycle(what, xa, addr);
-    nodes.add(addr);
     const buf = mem.read(addr, l.slotsOff + l.slots * 8);
     const shift = BigInt(buf[l.shiftOff]);
     if ((expectShift !== undefined && shift !== expectShift) || shift > 64n || shift % l.chunkShift !== 0n) {
       throw new QvError('BAD_XARRAY_NODE', `${what}: xa_node ${hex(addr)} has shift ${shift}${expectShift !== undefined ? `, its parent expects ${expectShift}` : ''} (xarray at ${hex(xa)}); the xarray is corrupt in this dump`);
     }
+    // After the shift check (which names a cycle back to an ancestor precisely): a node reached twice otherwise.
+    if (nodes.has(addr)) throw walkCycle(what, xa, addr);
+    nodes.add(addr);
     const slots: bigint[] = [];
     for (let i = 0; i < l.slots; i++) slots.push(buf.readBigUInt64LE(l.slotsOff + i * 8));
     for (let i = 0; i < l.slots; i++) {

@@ -61,6 +61,16 @@ describe('xarray walker (synthetic nodes)', () => {
     assert.throws(() => [...xaEntries(mem, XA, 't')], (e: Error & { code?: string }) => e.code === 'BAD_XARRAY_NODE' && /0x20000/.test(e.message));
   });
 
+  it('a node two parents share (a corrupt tree): WALK_CYCLE naming the node, not a walk to the bound', () => {
+    const mem = new SyntheticMemory(xarrayTypes());
+    const N0 = 0x20000n;
+    const N1 = 0x21000n;
+    mem.u64(XA + 8n, node(N0));
+    xaNode(mem, N0, 6, 0, { 0: node(N1), 1: node(N1) });
+    xaNode(mem, N1, 0, 0, { 0: 0x1234000n });
+    assert.throws(() => [...xaEntries(mem, XA, 'shared')], (e: Error & { code?: string }) => e.code === 'WALK_CYCLE' && /shared/.test(e.message) && /0x21000/.test(e.message));
+  });
+
   it('stops with WALK_LIMIT past its node bound', () => {
     assert.throws(() => [...xaEntries(twoLevel(), XA, 'bounded', 1)], (e: Error & { code?: string }) => e.code === 'WALK_LIMIT' && /bounded/.test(e.message));
   });
