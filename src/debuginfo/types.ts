@@ -156,13 +156,13 @@ export function findMember(t: KType, name: string, depth = 0): Member | undefine
   let byName = memberCache.get(r);
   if (!byName) memberCache.set(r, (byName = new Map()));
   let m = byName.get(name);
-  if (m === undefined) byName.set(name, (m = findMemberUncached(r, name) ?? null));
+  if (m === undefined) byName.set(name, (m = findMemberUncached(r, name, depth) ?? null));
   return m ?? undefined;
 }
 
 const memberCache = new WeakMap<KType, Map<string, Member | null>>();
 
-function findMemberUncached(r: StructType, name: string): Member | undefined {
+function findMemberUncached(r: StructType, name: string, depth: number): Member | undefined {
   for (const m of r.members) {
     if (m.name === name) return m;
     if (m.name === undefined) {
