@@ -53,7 +53,9 @@ export function program(): Command {
 if (process.env.QEMU_VTOP_STATS) {
   const t0 = performance.now();
   process.on('exit', () => {
-    process.stderr.write(`qemu-vtop-stats: ${JSON.stringify({ wallMs: performance.now() - t0, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+    const ru = process.resourceUsage();
+    const cpuMs = (ru.userCPUTime + ru.systemCPUTime) / 1000;
+    process.stderr.write(`qemu-vtop-stats: ${JSON.stringify({ wallMs: performance.now() - t0, cpuMs, maxRssKiB: ru.maxRSS })}\n`);
   });
 }
 
