@@ -4,25 +4,36 @@ import { hex, parseAddress } from '../io/hex.js';
 import { QvError } from '../io/errors.js';
 import { taskLabel } from '../kernel/tasks.js';
 import { kvmSymbols, noSuchPidError, noVmError, vmsOfTask } from '../kvm/vm.js';
-import { translationJson } from '../vtop/render-json.js';
-import { renderTranslation } from '../vtop/render-text.js';
+import { type BatchFormat, BatchWriter, fdWriter } from '../vtop/render-stream.js';
+import { TranslationCache } from '../vtop/translation-cache.js';
 import { vmContext, type VmContext } from '../vtop/translate.js';
 import { spacesOf, translateLive } from '../vtop/live-translate.js';
 import { type GvaOptions, runGva } from './cmd-gva.js';
 import { addLoadOptions, asInt, guarded, type LoadOptions, loadSession, resolveTask } from './common.js';
+import { gpaInputs } from './gpa-input.js';
 
 interface VtopOptions extends LoadOptions {
   pid?: string;
   vm?: string;
   gpa?: string[];
   asId: number;
+  brief?: boolean;
+  jsonl?: boolean;
+}
+
+function batchFormat(o: VtopOptions): BatchFormat {
+  const picked = (['json', 'jsonl', 'brief'] as const).filter((f) => o[f]);
+  if (picked.length > 1) throw new QvError('USAGE', `--${picked.join(' and --')} are different output formats: give one`);
+  return picked[0] ?? 'text';
 }
 
 function runVtop(files: string[], o: VtopOptions & GvaOptions): void {
   if (o.gva?.length) return runGva(files, o);
   if (!o.pid && !o.vm) throw new QvError('USAGE', 'say which VMM: -g PID (or a task address), or --vm ADDRESS of a struct kvm');
   if (!o.gpa?.length) throw new QvError('USAGE', 'give one or more guest-physical addresses with -p GPA...');
-  const gpas = o.gpa.map(parseAddress);
+  const format = batchFormat(o);
+  // Addresses on the command line are checked before the dump is opened; @FILE and - are read as they are used.
+  for (const v of o.gpa) if (v !== '-' && !v.startsWith('@')) parseAddress(v);
   const s = loadSession(files, o);
   try {
     const k = s.kernel;
@@ -45,12 +56,26 @@ function runVtop(files: string[], o: VtopOptions & GvaOptions): void {
       }
       ctx = vmContext(k, vms[0].kvm, spacesOf(k, vms[0].kvm), task.task, task.pid, task.comm);
     }
-    // On the live host: memslot generation checked around each translation, pagemap as a second witness.
-    const results = gpas.map((g) => translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined }));
+    // A dump does not change: its page tables, VMAs and struct pages are read once for the whole batch. Live
+    // memory does, so there every translation reads afresh (and translateLive checks the memslots around it).
+    if (!k.mem.info.live) ctx.cache = new TranslationCache(k.mem);
     const live = s.live ? { kcore: s.live.kcore, sources: s.live.source } : undefined;
-    if (o.json) process.stdout.write(JSON.stringify(results.map((r) => ({ ...translationJson(r), ...(live ? { live } : {}) })), null, 2) + '\n');
-    else process.stdout.write(results.map(renderTranslation).join('\n'));
-    if (results.some((r) => r.error)) process.exitCode = 1;
+    // Streamed: one translation at a time from input to output, so memory does not grow with the batch.
+    const out = new BatchWriter(format, fdWriter(1), live ? { live } : undefined);
+    let failed = false;
+    try {
+      for (const g of gpaInputs(o.gpa)) {
+        // On the live host: memslot generation checked around each translation, pagemap as a second witness.
+        const t = translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined, sections: format !== 'brief' });
+        if (t.error) failed = true;
+        out.add(t);
+      }
+    } catch (e) {
+      out.flush(); // what was translated before the error stays written
+      throw e;
+    }
+    out.end();
+    if (failed) process.exitCode = 1;
   } finally {
     s.close();
   }
@@ -61,7 +86,9 @@ export function vtopCommand(p: Command): void {
     .argument('[files...]', 'the dump (vmcore) and the debug vmlinux, in either order')
     .option('-g, --pid <pid>', 'the VMM: a pid (or a task_struct address in hex)')
     .option('--vm <address>', 'a struct kvm address instead of -g')
-    .option('-p, --gpa <gpa...>', 'guest-physical addresses (hex)')
+    .option('-p, --gpa <gpa...>', 'guest-physical addresses (hex); @FILE reads them from a file, - from stdin (one or more per line)')
+    .option('--brief', 'one line per address: gpa hva hpa pagesize (or the error code); no VMA or struct page sections')
+    .option('--jsonl', 'one JSON object per line (the objects of --json)')
     .option('--as-id <n>', 'KVM address space (x86: 0 normal, 1 SMM)', asInt, 0)
     .option('--gva <gva...>', 'guest-virtual addresses (hex), walked in the guest page table chosen below')
     .option('--vcpu <n>', "with --gva: the CR3 vCPU N last ran with (default: vCPU 0)", asInt)

@@ -17,6 +17,8 @@ export interface LiveTranslateOptions {
   reload?: (k: Kernel, vm: VmContext) => AddressSpace[];
   /** /proc/PID/pagemap as a second witness (live host, pid known): its reader. */
   pagemap?: PagemapReader | boolean;
+  /** translateGpa's VMA and struct page sections (default true; --brief needs neither). */
+  sections?: boolean;
 }
 
 /** A VM's memslots; on live memory a read that fails (a set replaced under it) is made once more. */
@@ -36,7 +38,7 @@ const stamp = (s: AddressSpace | undefined) => (s ? `${hex(s.memslots)}/${s.gene
 
 /** Translates gpa; `vm.spaces` is replaced by the fresh set when the memslots changed. */
 export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: number, o: LiveTranslateOptions = {}): Translation {
-  if (!k.mem.info.live) return translateGpa(k, vm, gpa, asId);
+  if (!k.mem.info.live) return translateGpa(k, vm, gpa, asId, { sections: o.sections });
   const reload = o.reload ?? ((kk: Kernel, v: VmContext) => addressSpaces(kk, v.kvm));
   const seen: string[] = [];
   let t: Translation | undefined;
@@ -46,7 +48,7 @@ export function translateLive(k: Kernel, vm: VmContext, gpa: bigint, asId: numbe
     // A walk over memory being replaced can read a freed node or table: an error then is the change, not an answer.
     failure = undefined;
     try {
-      t = translateGpa(k, vm, gpa, asId);
+      t = translateGpa(k, vm, gpa, asId, { sections: o.sections });
     } catch (e) {
       failure = e;
     }

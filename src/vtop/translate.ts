@@ -10,6 +10,7 @@ import { findVma, vmaFilePath } from '../kernel/vma.js';
 import { gmemPage, isGmemSlot, isPrivate } from '../kvm/gmem.js';
 import { type AddressSpace, findSlot, type Memslot, MEMSLOT_FLAGS } from '../kvm/memslots.js';
 import { type Translation } from './translation.js';
+import { type TranslationCache } from './translation-cache.js';
 
 const PAGE_SHIFT = 12n;
 
@@ -24,6 +25,8 @@ export interface VmContext {
   mm?: KObject;
   /** crash's PADDR_PRLEN for this dump. */
   paddrPrlen?: number;
+  /** Set by a batch over a dump (not a live source): page tables, VMAs and struct pages read once. */
+  cache?: TranslationCache;
 }
 
 /** Prepares a VM for translations: memslots of every address space and the VMM's page-table root. */
@@ -43,12 +46,18 @@ export function vmContext(k: Kernel, kvm: KObject, spaces: AddressSpace[], task?
 function addVma(k: Kernel, vm: VmContext, t: Translation, hva: bigint): void {
   if (!vm.mm) return;
   try {
-    const v = findVma(k, vm.mm, hva);
-    if (!v) {
-      t.vma = null;
-      return;
+    let hit = vm.cache?.vma(hva);
+    if (!hit) {
+      const v = findVma(k, vm.mm, hva);
+      if (!v) {
+        t.vma = null;
+        return;
+      }
+      hit = { v, file: vmaFilePath(k, v) };
+      vm.cache?.addVma(hit.v, hit.file);
     }
-    t.vma = { addr: v.addr, start: v.start, end: v.end, flags: v.flags, file: vmaFilePath(k, v) };
+    const v = hit.v;
+    t.vma = { addr: v.addr, start: v.start, end: v.end, flags: v.flags, file: hit.file };
     if (t.hpa === undefined && t.vma.file) t.vma.fileOffset = (((hva - v.start) >> PAGE_SHIFT) + v.pgoff) << PAGE_SHIFT;
   } catch (e) {
     t.vmaError = `the VMA of hva ${hex(hva)} cannot be read: ${(e as Error).message}`;
@@ -56,20 +65,27 @@ function addVma(k: Kernel, vm: VmContext, t: Translation, hva: bigint): void {
 }
 
 /** The PAGE section: the struct page of the (4K) page holding the hpa. */
-function addPage(k: Kernel, t: Translation): void {
+function addPage(k: Kernel, t: Translation, cache?: TranslationCache): void {
   if (t.hpa === undefined) return;
+  const pfn = t.hpa >> PAGE_SHIFT;
   try {
-    t.page = readPage(k, t.hpa >> PAGE_SHIFT);
+    t.page = cache ? cache.page(pfn, () => readPage(k, pfn)) : readPage(k, pfn);
   } catch (e) {
     t.pageError = (e as Error).message;
   }
 }
 
-export function translateGpa(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Translation {
+export interface TranslateOptions {
+  /** The VMA and struct page sections (crash's vtop shows both); --brief needs neither. Default true. */
+  sections?: boolean;
+}
+
+export function translateGpa(k: Kernel, vm: VmContext, gpa: bigint, asId: number, opts: TranslateOptions = {}): Translation {
   const t = translateOnly(k, vm, gpa, asId);
+  if (opts.sections === false) return t;
   if (t.hva !== undefined && (t.hpa !== undefined || t.error?.code === 'NOT_PRESENT')) {
     addVma(k, vm, t, t.hva);
-    addPage(k, t);
+    addPage(k, t, vm.cache);
   }
   return t;
 }
@@ -106,7 +122,8 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
   const hva = slot.userspaceAddr + ((gfn - slot.baseGfn) << PAGE_SHIFT) + (gpa & 0xfffn);
   t.hva = hva;
   try {
-    const r = walk((pa) => k.readPhysU64(pa), vm.pgdPhys, hva, { levels: k.levels, smeMask: k.smeMask });
+    const cache = vm.cache;
+    const r = walk(cache ? (pa) => cache.readU64(pa) : (pa) => k.readPhysU64(pa), vm.pgdPhys, hva, { levels: k.levels, smeMask: k.smeMask });
     t.levels = r.levels;
     t.pte = r.leaf;
     if (!r.present) {
@@ -122,8 +139,8 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
     }
     t.hpa = r.pa;
     t.pageSize = r.pageSize;
-    t.pteFlags = pteFlagNames(r.leaf);
-    const state = k.mem.pageState(r.pa);
+    t.pteFlags = cache ? cache.pteFlags(r.leaf) : pteFlagNames(r.leaf);
+    const state = cache ? cache.pageState(r.pa) : k.mem.pageState(r.pa);
     t.pageInDump = state === 'present' || state === 'zero';
     if (!t.pageInDump) {
       t.pageNote = k.mem.info.excludedLooksLikeZero
