@@ -30,31 +30,39 @@ export function* gpaInputs(values: string[], stdinFd = 0): Generator<bigint> {
   }
 }
 
-/** Lines of a file descriptor, read in chunks; '#' starts a comment, blank lines are skipped, words split on blanks or commas. */
+/** Words of a file descriptor, read in chunks: blanks or commas separate them, '#' starts a comment to the line's end. */
 function* addressesOfFd(fd: number, name: string): Generator<bigint> {
   const buf = Buffer.allocUnsafe(CHUNK);
+  const word = /[^\s,#]+|#[^\n]*|\n/g;
   let rest = '';
-  let lineNo = 0;
+  let lineNo = 1;
   for (;;) {
     const n = readChunk(fd, buf);
-    const text = rest + (n > 0 ? buf.toString('latin1', 0, n) : '');
-    const lines = text.split('\n');
-    rest = n > 0 ? lines.pop()! : '';
-    if (rest.length > MAX_LINE) throw new QvError('USAGE', `${name}:${lineNo + 1}: line longer than ${MAX_LINE} bytes: not a list of addresses`);
-    for (const line of lines) {
-      lineNo++;
-      const body = line.split('#', 1)[0].trim();
-      if (!body) continue;
-      for (const w of body.split(/[\s,]+/)) {
-        if (!w) continue;
-        try {
-          yield parseAddress(w);
-        } catch (e) {
-          throw new QvError('USAGE', `${name}:${lineNo}: ${(e as Error).message}`);
-        }
-      }
+    let text = rest + (n > 0 ? buf.toString('latin1', 0, n) : '\n');
+    // Only whole lines are scanned; the tail waits for the next chunk (a word may continue there).
+    const cut = text.lastIndexOf('\n');
+    rest = text.slice(cut + 1);
+    text = text.slice(0, cut + 1);
+    if (rest.length > MAX_LINE) throw new QvError('USAGE', `${name}:${lineNo}: line longer than ${MAX_LINE} bytes: not a list of addresses`);
+    word.lastIndex = 0;
+    for (let m = word.exec(text); m; m = word.exec(text)) {
+      const w = m[0];
+      if (w === '\n') lineNo++;
+      else if (w.charCodeAt(0) !== 0x23 /* # */) yield hexWord(w, name, lineNo);
     }
     if (n === 0) return;
+  }
+}
+
+const HEX = /^(?:0[xX])?([0-9a-fA-F]{1,16})$/;
+
+function hexWord(w: string, name: string, lineNo: number): bigint {
+  const m = HEX.exec(w);
+  if (m) return BigInt('0x' + m[1]);
+  try {
+    return parseAddress(w); // the same message as an address on the command line
+  } catch (e) {
+    throw new QvError('USAGE', `${name}:${lineNo}: ${(e as Error).message}`);
   }
 }
 

@@ -23,7 +23,7 @@ const MAX_MODULE_SYMS = 1_000_000;
 
 /** Run-time addresses of the named symbols of a module (only those asked for). */
 export function moduleSymbols(k: Kernel, mod: KObject, names: string[]): Map<string, bigint> {
-  const want = new Set(names);
+  const want = names.map((n) => ({ name: n, bytes: Buffer.from(n, 'latin1') }));
   const out = new Map<string, bigint>();
   const ks = mod.member('kallsyms');
   if (ks.value() === 0n) return out;
@@ -32,19 +32,47 @@ export function moduleSymbols(k: Kernel, mod: KObject, names: string[]): Map<str
   const symtab = kallsyms.member('symtab').value();
   const strtab = kallsyms.member('strtab').value();
   const syms = k.read(symtab, n * SYM_SIZE);
-  for (let i = 0; i < n && out.size < want.size; i++) {
+  const names_ = new StrtabReader(k, strtab);
+  for (let i = 0; i < n && out.size < want.length; i++) {
     const nameOff = syms.readUInt32LE(i * SYM_SIZE);
     if (nameOff === 0) continue;
-    const name = readName(k, strtab + BigInt(nameOff));
-    if (want.has(name) && !out.has(name)) out.set(name, syms.readBigUInt64LE(i * SYM_SIZE + 8));
+    // Compared as bytes in place: a module has thousands of symbols and we want two of them.
+    for (const w of want) {
+      if (!out.has(w.name) && names_.equals(nameOff, w.bytes)) out.set(w.name, syms.readBigUInt64LE(i * SYM_SIZE + 8));
+    }
   }
   return out;
 }
 
-function readName(k: Kernel, addr: bigint): string {
-  const b = k.read(addr, Math.min(128, Number(0x1000n - (addr & 0xfffn))));
-  const z = b.indexOf(0);
-  return b.toString('latin1', 0, z < 0 ? b.length : z);
+/** A module's string table, read a page at a time and each page once (its pages need not be contiguous). */
+class StrtabReader {
+  private pages = new Map<bigint, Buffer>();
+  constructor(
+    private readonly k: Kernel,
+    private readonly base: bigint,
+  ) {}
+
+  private byte(addr: bigint): number {
+    const page = addr & ~0xfffn;
+    let b = this.pages.get(page);
+    if (!b) {
+      b = this.k.read(page, 0x1000);
+      if (this.pages.size >= 4096) this.pages.clear(); // 16 MiB: far beyond any module's strtab
+      this.pages.set(page, b);
+    }
+    return b[Number(addr - page)];
+  }
+
+  /** Whether the NUL-terminated name at `off` is exactly `name`. */
+  equals(off: number, name: Buffer): boolean {
+    const at = this.base + BigInt(off);
+    const page = at & ~0xfffn;
+    const b = this.pages.get(page);
+    const o = Number(at - page);
+    if (b && o + name.length < b.length) return b[o + name.length] === 0 && b.compare(name, 0, name.length, o, o + name.length) === 0;
+    for (let i = 0; i < name.length; i++) if (this.byte(at + BigInt(i)) !== name[i]) return false;
+    return this.byte(at + BigInt(name.length)) === 0;
+  }
 }
 
 export function findModule(k: Kernel, name: string): LoadedModule | undefined {
