@@ -1,19 +1,26 @@
-// The command line. Each subcommand lives in its own cmd-*.ts and registers itself here.
+// The command line. Each subcommand lives in its own cmd-*.ts and registers itself here. Only the modules of the
+// command being run are loaded (the TUI's and the KVMI server's alone take tens of ms to load): a subcommand's
+// module is imported when its name is among the arguments, and all of them for --help.
 import { Command } from 'commander';
-import { infoCommand } from './cmd-info.js';
-import { memslotsCommand } from './cmd-memslots.js';
-import { vcpusCommand } from './cmd-vcpus.js';
-import { vmsCommand } from './cmd-vms.js';
-import { serveCommand } from './cmd-serve.js';
-import { tuiCommand } from './cmd-tui.js';
 import { vtopCommand } from './cmd-vtop.js';
 import { fail } from './common.js';
-import { readCommand } from './cmd-read.js';
-import { coverageCommand } from './cmd-coverage.js';
-import { guestCommand } from './cmd-guest.js';
-import { whoseCommand } from './cmd-whose.js';
-import { extractCommand } from './cmd-extract.js';
 import { readFileSync } from 'node:fs';
+
+type Register = (p: Command) => void;
+/** Subcommands in the order --help lists them. */
+const SUBCOMMANDS: [string, () => Promise<Register>][] = [
+  ['info', async () => (await import('./cmd-info.js')).infoCommand],
+  ['vms', async () => (await import('./cmd-vms.js')).vmsCommand],
+  ['memslots', async () => (await import('./cmd-memslots.js')).memslotsCommand],
+  ['vcpus', async () => (await import('./cmd-vcpus.js')).vcpusCommand],
+  ['tui', async () => (await import('./cmd-tui.js')).tuiCommand],
+  ['serve', async () => (await import('./cmd-serve.js')).serveCommand],
+  ['read', async () => (await import('./cmd-read.js')).readCommand],
+  ['coverage', async () => (await import('./cmd-coverage.js')).coverageCommand],
+  ['guest', async () => (await import('./cmd-guest.js')).guestCommand],
+  ['whose', async () => (await import('./cmd-whose.js')).whoseCommand],
+  ['extract', async () => (await import('./cmd-extract.js')).extractCommand],
+];
 
 /** The package's version, from its package.json (two folders up from dist/src/cli, or src/cli). */
 function packageVersion(): string {
@@ -27,7 +34,14 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-export function program(): Command {
+/** The subcommands `argv` may run: those named in it, or all when it asks for help (or names nothing at all). */
+function wanted(argv: string[]): Set<string> {
+  const args = argv.slice(2);
+  const all = !args.length || args.some((a) => a === '-h' || a === '--help' || a === 'help');
+  return new Set(SUBCOMMANDS.map(([n]) => n).filter((n) => all || args.includes(n)));
+}
+
+export async function program(argv: string[] = process.argv): Promise<Command> {
   const p = new Command('qemu-vtop')
     .description('Translate KVM guest-physical addresses to host virtual and physical addresses in a Linux host crash dump')
     .version(packageVersion(), '-V, --version')
@@ -35,17 +49,8 @@ export function program(): Command {
     // Options after a subcommand's name belong to it (vms/memslots/vcpus/info share -g, --json, ... with the root).
     .enablePositionalOptions();
   vtopCommand(p);
-  infoCommand(p);
-  vmsCommand(p);
-  memslotsCommand(p);
-  vcpusCommand(p);
-  tuiCommand(p);
-  serveCommand(p);
-  readCommand(p);
-  coverageCommand(p);
-  guestCommand(p);
-  whoseCommand(p);
-  extractCommand(p);
+  const names = wanted(argv);
+  for (const [name, load] of SUBCOMMANDS) if (names.has(name)) (await load())(p);
   return p;
 }
 
@@ -59,4 +64,6 @@ if (process.env.QEMU_VTOP_STATS) {
   });
 }
 
-program().parseAsync(process.argv).catch((e) => fail(e, process.argv.includes('--json')));
+program()
+  .then((p) => p.parseAsync(process.argv))
+  .catch((e) => fail(e, process.argv.includes('--json')));
