@@ -9,6 +9,7 @@ import { paddrPrlen, readPage } from '../kernel/page.js';
 import { findVma, vmaFilePath } from '../kernel/vma.js';
 import { gmemPage, isGmemSlot, isPrivate } from '../kvm/gmem.js';
 import { type AddressSpace, findSlot, type Memslot, MEMSLOT_FLAGS } from '../kvm/memslots.js';
+import { type ConstantName } from '../debuginfo/constants.js';
 import { type Translation } from './translation.js';
 import { type TranslationCache } from './translation-cache.js';
 
@@ -109,7 +110,8 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
   }
   t.memslot = slot;
   // gfn arithmetic and the kernel image mapping are #defines; so are the flag names shown for the slot.
-  t.constants = ['PAGE_SHIFT', '__START_KERNEL_map', ...MEMSLOT_FLAGS.filter(([bit]) => slot.flags & bit).map(([, , c]) => c)];
+  const constants = (): ConstantName[] => ['PAGE_SHIFT', '__START_KERNEL_map', ...MEMSLOT_FLAGS.filter(([bit]) => slot.flags & bit).map(([, , c]) => c)];
+  t.constants = vm.cache ? vm.cache.perSlot(slot, constants).slice() : constants();
   if (isGmemSlot(slot)) {
     // A private page has no hva: never walk userspace_addr for it. If privacy cannot be told, say so.
     try {
@@ -123,7 +125,9 @@ function translateOnly(k: Kernel, vm: VmContext, gpa: bigint, asId: number): Tra
   t.hva = hva;
   try {
     const cache = vm.cache;
-    const r = walk(cache ? (pa) => cache.readU64(pa) : (pa) => k.readPhysU64(pa), vm.pgdPhys, hva, { levels: k.levels, smeMask: k.smeMask });
+    const r = cache
+      ? cache.walk(hva, () => walk((pa) => cache.readU64(pa), vm.pgdPhys, hva, { levels: k.levels, smeMask: k.smeMask }))
+      : walk((pa) => k.readPhysU64(pa), vm.pgdPhys, hva, { levels: k.levels, smeMask: k.smeMask });
     t.levels = r.levels;
     t.pte = r.leaf;
     if (!r.present) {

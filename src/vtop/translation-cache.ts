@@ -3,7 +3,7 @@
 // VMAs and struct pages over and over: each is read once and then costs a Map lookup. Every cache is bounded, so
 // memory does not grow with the batch. Nothing here changes an answer: a page that cannot be read whole is read
 // entry by entry as before (so the same error is raised for the same entry), and failures are never cached.
-import { pteFlagNames } from '../arch/x86_64/pagetable.js';
+import { pteFlagNames, type WalkResult } from '../arch/x86_64/pagetable.js';
 import { type PageState, type PhysicalMemory } from '../dump/physmem.js';
 import { type PageInfo } from '../kernel/page.js';
 import { type Vma } from '../kernel/vma.js';
@@ -27,6 +27,8 @@ export class TranslationCache {
   private flags = new Map<bigint, string[]>();
   private pages = new Map<bigint, PageInfo>();
   private vmas: { v: Vma; file: string }[] = [];
+  private walks = new Map<number, WalkResult>();
+  private constantsBySlot = new WeakMap<object, unknown>();
 
   constructor(
     private readonly mem: PhysicalMemory,
@@ -53,6 +55,28 @@ export class TranslationCache {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The walk of `hva` from the walk of another address of its 4K page: the entries read are the same (their
+   * addresses depend only on the bits above 12), so only the final address is recomputed, as walk() computes it.
+   * A walk that throws is not kept (the next address of the page walks again and throws the same).
+   */
+  walk(hva: bigint, doWalk: () => WalkResult): WalkResult {
+    const key = Number(hva >> 12n);
+    const hit = this.walks.get(key);
+    if (!hit) return bounded(this.walks, key, doWalk(), this.cap);
+    return hit.present ? { ...hit, pa: hit.pageBase + (hva & (hit.pageSize - 1n)) } : hit;
+  }
+
+  /** A value derived from a memslot alone (its constants list), made once per slot object. */
+  perSlot<T>(slot: object, make: () => T): T {
+    let v = this.constantsBySlot.get(slot) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      this.constantsBySlot.set(slot, v);
+    }
+    return v;
   }
 
   pageState(pa: bigint): PageState {
