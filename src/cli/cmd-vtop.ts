@@ -4,7 +4,7 @@ import { hex, parseAddress } from '../io/hex.js';
 import { QvError } from '../io/errors.js';
 import { taskLabel } from '../kernel/tasks.js';
 import { kvmSymbols, noSuchPidError, noVmError, vmsOfTask } from '../kvm/vm.js';
-import { type BatchFormat, BatchWriter, fdWriter } from '../vtop/render-stream.js';
+import { type BatchFormat, BatchWriter, BriefMemo, fdWriter } from '../vtop/render-stream.js';
 import { TranslationCache } from '../vtop/translation-cache.js';
 import { vmContext, type VmContext } from '../vtop/translate.js';
 import { spacesOf, translateLive } from '../vtop/live-translate.js';
@@ -64,9 +64,18 @@ function runVtop(files: string[], o: VtopOptions & GvaOptions): void {
     const out = new BatchWriter(format, fdWriter(1), live ? { live } : undefined);
     let failed = false;
     try {
+      // --brief on a dump: each 4K page translated once (on live memory every address is translated afresh).
+      const brief = format === 'brief' && ctx.cache ? new BriefMemo() : undefined;
+      // On the live host: memslot generation checked around each translation, pagemap as a second witness.
+      const translate = (g: bigint) => translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined, sections: format !== 'brief' });
       for (const g of gpaInputs(o.gpa)) {
-        // On the live host: memslot generation checked around each translation, pagemap as a second witness.
-        const t = translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined, sections: format !== 'brief' });
+        if (brief) {
+          const b = brief.line(g, translate);
+          if (b.error) failed = true;
+          out.addLine(b.line);
+          continue;
+        }
+        const t = translate(g);
         if (t.error) failed = true;
         out.add(t);
       }

@@ -23,9 +23,46 @@ export function briefLine(t: Translation): string {
   return `${hex(t.gpa)} ${hva} ${hpa} ${last}\n`;
 }
 
+/**
+ * --brief lines of a batch, each 4K page translated once: every field of a brief line depends only on the gpa's
+ * page, except the low 12 bits, which the gpa, hva and hpa share (memslots and pages are page-aligned). So the
+ * line of another address of a translated page is its hex prefixes with the offset appended; where that cannot
+ * hold (page 0, whose hex has no prefix, or an answer whose low bits differ) each address is translated itself.
+ */
+export class BriefMemo {
+  private pages = new Map<number, { gpa: string; hva: string; hpa: string; last: string; error: boolean } | null>();
+  constructor(private readonly cap = 1 << 16) {}
+
+  line(gpa: bigint, translate: (gpa: bigint) => Translation): { line: string; error: boolean } {
+    const pageNo = gpa >> 12n;
+    if (pageNo === 0n || pageNo > 0xffffffffffn) return this.slow(gpa, translate);
+    const key = Number(pageNo);
+    let m = this.pages.get(key);
+    const off = Number(gpa & 0xfffn);
+    if (m === undefined) {
+      const t = translate(gpa);
+      const low = BigInt(off);
+      const prefix = (v: bigint | undefined): string | undefined => (v === undefined ? '-' : v >> 12n !== 0n && (v & 0xfffn) === low ? `0x${(v >> 12n).toString(16)}` : undefined);
+      const hva = prefix(t.hva);
+      const hpa = prefix(t.hpa);
+      m = hva !== undefined && hpa !== undefined ? { gpa: `0x${pageNo.toString(16)}`, hva, hpa, last: briefLine(t).split(' ')[3], error: t.error !== undefined } : null;
+      this.pages.set(key, m);
+      if (this.pages.size > this.cap) this.pages.delete(this.pages.keys().next().value as number);
+      if (!m) return { line: briefLine(t), error: t.error !== undefined };
+    }
+    if (m === null) return this.slow(gpa, translate);
+    const o = off.toString(16).padStart(3, '0');
+    return { line: `${m.gpa}${o} ${m.hva === '-' ? '-' : m.hva + o} ${m.hpa === '-' ? '-' : m.hpa + o} ${m.last}`, error: m.error };
+  }
+
+  private slow(gpa: bigint, translate: (gpa: bigint) => Translation): { line: string; error: boolean } {
+    const t = translate(gpa);
+    return { line: briefLine(t), error: t.error !== undefined };
+  }
+}
+
 export class BatchWriter {
-  private buf: string[] = [];
-  private len = 0;
+  private buf = '';
   private count = 0;
 
   constructor(
@@ -56,6 +93,12 @@ export class BatchWriter {
     }
   }
 
+  /** A line already rendered (--brief through BriefMemo). */
+  addLine(line: string): void {
+    this.count++;
+    this.push(line);
+  }
+
   /** Closes the JSON array (also after an error, so what was written stays one document) and writes what is left. */
   end(): void {
     if (this.format === 'json') this.push(this.count ? '\n]\n' : '[]\n');
@@ -63,16 +106,14 @@ export class BatchWriter {
   }
 
   flush(): void {
-    if (!this.len) return;
-    this.write(this.buf.join(''));
-    this.buf = [];
-    this.len = 0;
+    if (!this.buf) return;
+    this.write(this.buf);
+    this.buf = '';
   }
 
   private push(s: string): void {
-    this.buf.push(s);
-    this.len += s.length;
-    if (this.len >= CHUNK) this.flush();
+    this.buf += s;
+    if (this.buf.length >= CHUNK) this.flush();
   }
 }
 
