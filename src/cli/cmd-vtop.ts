@@ -10,7 +10,7 @@ import { vmContext, type VmContext } from '../vtop/translate.js';
 import { spacesOf, translateLive } from '../vtop/live-translate.js';
 import { type GvaOptions, runGva } from './cmd-gva.js';
 import { addLoadOptions, asInt, guarded, type LoadOptions, loadSession, resolveTask } from './common.js';
-import { gpaInputs } from './gpa-input.js';
+import { gpaBatches } from './gpa-input.js';
 
 interface VtopOptions extends LoadOptions {
   pid?: string;
@@ -68,16 +68,18 @@ function runVtop(files: string[], o: VtopOptions & GvaOptions): void {
       const brief = format === 'brief' && ctx.cache ? new BriefMemo() : undefined;
       // On the live host: memslot generation checked around each translation, pagemap as a second witness.
       const translate = (g: bigint) => translateLive(k, ctx, g, o.asId, { pagemap: s.live !== undefined, sections: format !== 'brief' });
-      for (const g of gpaInputs(o.gpa)) {
-        if (brief) {
-          const b = brief.line(g, translate);
-          if (b.error) failed = true;
-          out.addLine(b.line);
-          continue;
+      for (const batch of gpaBatches(o.gpa)) {
+        for (const g of batch) {
+          if (brief) {
+            const b = brief.line(g, translate);
+            if (b.error) failed = true;
+            out.addLine(b.line);
+            continue;
+          }
+          const t = translate(g);
+          if (t.error) failed = true;
+          out.add(t);
         }
-        const t = translate(g);
-        if (t.error) failed = true;
-        out.add(t);
       }
     } catch (e) {
       out.flush(); // what was translated before the error stays written

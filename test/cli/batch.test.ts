@@ -91,7 +91,8 @@ describe('batch input and output (demo-6.1)', () => {
     const bad = runCli([...load, '--brief', '-p', `@${list('d.txt', `${gpas[0]}\nzz9\n`)}`]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /d\.txt:2: "zz9" is not an address/);
-    assert.equal(bad.stdout, `${hex(markers[0].gpa)} ${hex(markers[0].hva)} ${hex(markers[0].hpa!)} ${markers[0].page_size}\n`); // what came before stays
+    // a chunk of the list (64 KiB) is checked before it is translated: nothing of this one was written
+    assert.equal(bad.stdout, '');
     const missing = runCli([...load, '-p', `@${join(dir, 'nope.txt')}`]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /cannot open the address list .*nope\.txt/);
