@@ -25,12 +25,18 @@ export function* openFiles(k: Kernel, task: KObject): Generator<OpenFile> {
     const p = raw.readBigUInt64LE(fd * 8);
     if (p === 0n) continue;
     const file = k.obj('file', p, `fd ${fd}`);
+    const fop = file.member('f_op').value();
+    const privateData = file.member('private_data').value();
+    let name: string | undefined;
+    // Read when asked: finding a VM by f_op needs no dentry (nor struct dentry's layout) of any file.
     yield {
       fd,
       file,
-      dentryName: dentryName(file),
-      fop: file.member('f_op').value(),
-      privateData: file.member('private_data').value(),
+      get dentryName() {
+        return (name ??= dentryName(file));
+      },
+      fop,
+      privateData,
     };
   }
 }
