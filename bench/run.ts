@@ -49,6 +49,8 @@ interface Case {
   qv: string[];
   fresh?: boolean;
   drgn: string[];
+  /** Side B is qemu-vtop with these arguments instead of drgn (the grown dump against the small one). */
+  base?: string[];
   /** The goal, as a ratio qemu-vtop / drgn of the median wall times. */
   goal?: number;
   /** Both sides print --brief lines: the bench checks the answers are the same. */
@@ -78,7 +80,11 @@ function cases(): Case[] {
   ];
   const sparse = sparseDumpFor(dump, work);
   if (sparse) {
-    out.push({ name: `one gpa, DWARF warm, ${sparse.label}`, qv: [sparse.path, vmlinux, '--kvm-debuginfo', kvmKo, '--types', 'dwarf', '-g', PID, '-p', GPA], drgn: drgnVtop(GPA) });
+    // side B: the same command on the small dump (goal: within 10% of it, in time and peak RSS)
+    const one = ['--types', 'dwarf', '-g', PID, '-p', GPA];
+    out.push({ name: `one gpa, DWARF warm, ${sparse.label} vs small`, qv: [sparse.path, vmlinux, '--kvm-debuginfo', kvmKo, ...one], drgn: [], base: [...deb, ...one], goal: 1.1 });
+    const vms = ['vms', sparse.path, vmlinux, '--kvm-debuginfo', kvmKo];
+    out.push({ name: `vms, ${sparse.label} vs small`, qv: vms, drgn: [], base: ['vms', ...deb], goal: 1.1 });
   }
   return out;
 }
@@ -92,14 +98,14 @@ interface Run {
 
 function runOnce(side: 'qv' | 'drgn', c: Case, xdg: string, i: number): Run | string {
   if (side === 'qv' && c.fresh) rmSync(join(xdg, 'qemu-vtop'), { recursive: true, force: true });
-  const [cmd, args] = side === 'qv' ? [process.execPath, ['bin/qemu-vtop', ...c.qv]] : [PYTHON, [DRGN, ...c.drgn]];
+  const [cmd, args] = side === 'qv' ? [process.execPath, ['bin/qemu-vtop', ...c.qv]] : c.base ? [process.execPath, ['bin/qemu-vtop', ...c.base]] : [PYTHON, [DRGN, ...c.drgn]];
   const outPath = join(work, `out-${side}-${i % 2}.txt`);
   const fd = openSync(outPath, 'w');
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: xdg, QEMU_VTOP_STATS: '1' } });
   const wallMs = performance.now() - t0; // the whole process, interpreter start-up included
   closeSync(fd);
-  const tag = side === 'qv' ? 'qemu-vtop-stats: ' : 'drgn-stats: ';
+  const tag = side === 'qv' || c.base ? 'qemu-vtop-stats: ' : 'drgn-stats: ';
   const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith(tag));
   // qemu-vtop exits 1 when some address has no translation (a batch of random gpas may hold such)
   if ((r.status !== 0 && r.status !== 1) || !line) {
@@ -172,8 +178,8 @@ for (const c of cases()) {
   const fmt = (side: string, s: Stats, r: string, cr: string, g: string) =>
     `${(side === 'qv' ? c.name : '').padEnd(W)} ${side.padEnd(5)} ${s.ms.toFixed(0).padStart(9)} ${s.min.toFixed(0).padStart(6)} ${s.max.toFixed(0).padStart(6)} ${s.cpu.toFixed(0).padStart(7)} ${(s.rss / 1024).toFixed(0).padStart(8)} ${r.padStart(6)} ${cr.padStart(6)} ${g}`;
   console.log(fmt('qv', q, ratio.toFixed(2), (q.cpu / d.cpu).toFixed(2), verdict + (same === undefined ? '' : same ? ' (answers identical)' : ' (ANSWERS DIFFER)')));
-  console.log(fmt('drgn', d, '', '', ''));
+  console.log(fmt(c.base ? 'small' : 'drgn', d, '', '', '') + (c.base ? `RSS ratio ${(q.rss / d.rss).toFixed(2)}` : ''));
   rows.push(c.name);
   rmSync(xdg, { recursive: true, force: true });
 }
-console.log('ratio = qemu-vtop median wall / drgn median wall (whole processes, start-up included); cpu r. = the same for user+sys CPU; RSS = the largest peak of the runs');
+console.log('ratio = qemu-vtop median wall / drgn median wall (whole processes, start-up included; "small": qemu-vtop on the small dump instead of drgn); cpu r. = the same for user+sys CPU; RSS = the largest peak of the runs');
