@@ -87,11 +87,14 @@ function openWithVmcoreinfo(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptio
     sources.push(`vmlinux and kvm.ko from the Debian package linux-image-${release}-dbg=${version}`);
   }
   const mode = o.types ?? 'auto';
+  const dumpOnly = o;
+  let foundByBuildId = false;
   // No vmlinux named and no other source asked for: look for it by the dump's build-id, as gdb and drgn do.
   if (!o.vmlinux && mode !== 'btf' && !o.systemMap && !o.kallsyms && !o.btf && vi.buildId) {
     const found = debugFileByBuildId(vi.buildId, 'vmlinux', o, progress);
     if (found) {
       o = { ...o, vmlinux: found.path };
+      foundByBuildId = true;
       sources.push(`vmlinux ${found.path} (${found.how})`);
     }
   }
@@ -108,6 +111,11 @@ function openWithVmcoreinfo(mem: PhysicalMemory, vi: VmcoreInfo, o: SessionOptio
     return withDebugFiles(mem, vi, { ...o, vmlinux: o.vmlinux }, vmSrc, opened, progress, sources);
   } catch (e) {
     for (const f of opened) f.close();
+    // A vmlinux we found ourselves without its kvm.ko is no reason to fail: the dump's own BTF still answers.
+    if (foundByBuildId && mode === 'auto' && e instanceof QvError && e.code === 'NO_KVM_DEBUGINFO') {
+      progress(`${e.message.split(':')[0]}: using the types in the dump instead`);
+      return dumpOnlySession(mem, vi, dumpOnly, progress);
+    }
     throw e;
   }
 }

@@ -217,3 +217,19 @@ describe('real-5.10: debug files found by build-id, as gdb and drgn find them', 
     assert.equal(JSON.parse(r.stdout)[0].hpa, hex(m.hpa));
   });
 });
+
+describe('real-5.10: a vmlinux found by build-id without its kvm.ko', () => {
+  it('auto: falls back to the types in the dump and still translates; --types dwarf: says kvm.ko is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qv-buildid-vmlinux-only-'));
+    const p = join(dir, '.build-id', truth.vmlinux_build_id.slice(0, 2), `${truth.vmlinux_build_id.slice(2)}.debug`);
+    mkdirSync(dirname(p), { recursive: true });
+    symlinkSync(resolve(di.vmlinux), p);
+    const s = openSession({ dump: [dump], debugDirs: [dir], env: {} });
+    try {
+      assert.match(s.typesUsed, /^btf-from-dump/);
+    } finally {
+      s.close();
+    }
+    assert.throws(() => openSession({ dump: [dump], types: 'dwarf', debugDirs: [dir], env: {} }), /no debug info for kvm\.ko/);
+  });
+});
