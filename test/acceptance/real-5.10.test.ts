@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { truthGroups } from '../helpers/truth-groups.js';
 import { openDump } from '../../src/dump/open.js';
 import { openSession } from '../../src/vtop/session.js';
 import { vtopByHva, vtopTableLines } from '../helpers/crash-transcript.js';
@@ -28,22 +29,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Item {
-  kind: 'marker' | 'untouched' | 'outside';
-  t: Any;
-}
-function groups(): { pid: number; as: number; items: Item[] }[] {
-  const g = new Map<string, { pid: number; as: number; items: Item[] }>();
-  const add = (pid: number, as: number, item: Item) => {
-    const key = `${pid}/${as}`;
-    if (!g.has(key)) g.set(key, { pid, as, items: [] });
-    g.get(key)!.items.push(item);
-  };
-  for (const t of truth.markers) add(truth.vmm.pid, t.as_id, { kind: 'marker', t });
-  for (const t of truth.untouched) add(truth.vmm.pid, t.as_id, { kind: 'untouched', t });
-  for (const t of truth.qemu.probes) add(truth.qemu.pid, t.as_id, { kind: t.in_memslot === false ? 'outside' : t.present ? 'marker' : 'untouched', t });
-  return [...g.values()];
-}
+const groups = () => truthGroups(truth);
 
 let di: DebianDebuginfo;
 before(async () => {

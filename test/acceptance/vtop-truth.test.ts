@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
+import { truthGroups } from '../helpers/truth-groups.js';
 import { openDump } from '../../src/dump/open.js';
 import { vtopByHva, vtopTableLines } from '../helpers/crash-transcript.js';
 import { debianDebuginfo, type DebianDebuginfo } from '../helpers/debuginfo.js';
@@ -13,25 +14,7 @@ const truth = realTruth();
 const PAGE: Record<string, number> = { '4K': 4096, '2M': 2097152, '1G': 1073741824 };
 const hex = (v: string | bigint) => '0x' + BigInt(v).toString(16);
 
-interface Item {
-  kind: 'marker' | 'untouched' | 'outside';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  t: any;
-}
-
-/** Items grouped by (pid, address space), as one CLI run each. */
-function groups(): Map<string, { pid: number; as: number; items: Item[] }> {
-  const g = new Map<string, { pid: number; as: number; items: Item[] }>();
-  const add = (pid: number, as: number, item: Item) => {
-    const key = `${pid}/${as}`;
-    if (!g.has(key)) g.set(key, { pid, as, items: [] });
-    g.get(key)!.items.push(item);
-  };
-  for (const t of truth.markers) add(truth.vmm.pid, t.as_id, { kind: 'marker', t });
-  for (const t of truth.untouched) add(truth.vmm.pid, t.as_id, { kind: 'untouched', t });
-  for (const t of truth.qemu.probes) add(truth.qemu.pid, t.as_id, { kind: t.in_memslot === false ? 'outside' : t.present ? 'marker' : 'untouched', t });
-  return g;
-}
+const groups = () => truthGroups(truth);
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['bin/qemu-vtop', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -54,7 +37,7 @@ before(async () => {
 
 for (const d of DUMPS) {
   describe(`real-6.1 ${d.key}: every truth.json address through the CLI`, () => {
-    for (const g of groups().values()) {
+    for (const g of groups()) {
       it(`pid ${g.pid} as ${g.as}: ${g.items.length} gpas`, () => {
         const dump = dumpPaths.get(d.key)!;
         const gpas = g.items.map((i) => hex(i.t.gpa));
@@ -100,7 +83,7 @@ describe('real-6.1: text output equals the real crash transcript', () => {
   for (const pid of [truth.vmm.pid, truth.qemu.pid]) {
     it(`pid ${pid}: the page-table lines of every vtop crash printed`, async () => {
       const crash = vtopByHva(realFile('crash-elf.txt'), pid);
-      const items = [...groups().values()].filter((g) => g.pid === pid).flatMap((g) => g.items.filter((i) => i.kind !== 'outside').map((i) => ({ ...i, as: g.as })));
+      const items = groups().filter((g) => g.pid === pid).flatMap((g) => g.items.filter((i) => i.kind !== 'outside').map((i) => ({ ...i, as: g.as })));
       assert.ok(items.length > 0);
       let compared = 0;
       for (const as of [0, 1]) {
