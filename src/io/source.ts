@@ -98,9 +98,25 @@ export function openInput(path: string): { fd: number; size: number } {
 }
 
 /** A whole small input (a System.map, a kallsyms capture, a BTF file) read through openInput's checks. */
+/** Pseudo-files (/proc/kallsyms) say size 0 and are read to their end; past this they are not what we want. */
+const MAX_PSEUDO_FILE = 256 << 20;
+
 export function readInput(path: string): Buffer {
   const { fd, size } = openInput(path);
   try {
+    if (size === 0) {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const b = Buffer.allocUnsafe(1 << 20);
+        const n = readSync(fd, b, 0, b.length, null);
+        if (n <= 0) break;
+        chunks.push(b.subarray(0, n));
+        total += n;
+        if (total > MAX_PSEUDO_FILE) throw new QvError('INPUT_TOO_LARGE', `${path}: more than ${MAX_PSEUDO_FILE >> 20} MiB from a file that says it is empty: not a kallsyms/BTF file`);
+      }
+      return Buffer.concat(chunks, total);
+    }
     const out = Buffer.allocUnsafe(size);
     let done = 0;
     while (done < size) {
